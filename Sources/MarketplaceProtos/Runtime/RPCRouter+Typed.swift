@@ -1,0 +1,72 @@
+public import RPCCore
+
+/// Typed registration: the generated services call these with their views and builders.
+extension RPCRouter {
+  public mutating func registerUnary<Request: ProtoMessage, Response: ProtoMessage>(
+    _ method: MethodDescriptor, _: Request.Type, _: Response.Type,
+    _ handler: @escaping @Sendable (Request.View, ServerContext, Response.Builder) async throws -> Void
+  ) {
+    register(
+      RPCHandler(
+        method: method, decode: { Request.decode($0, arena: $1) },
+        body: .unary { message, context in
+          let response = Response.builder(in: message.arena)
+          try await handler(Request.view(of: message), context, response)
+          return response
+        }))
+  }
+
+  /// A unary method that does no blocking work: it runs on the connection's event loop with no
+  /// task. Use it only for handlers that neither block nor wait.
+  public mutating func registerInlineUnary<Request: ProtoMessage, Response: ProtoMessage>(
+    _ method: MethodDescriptor, _: Request.Type, _: Response.Type, replacing: Bool = false,
+    _ handler: @escaping @Sendable (Request.View, ServerContext, Response.Builder) throws -> Void
+  ) {
+    let entry = RPCHandler(
+      method: method, decode: { Request.decode($0, arena: $1) },
+      body: .inlineUnary { message, context in
+        let response = Response.builder(in: message.arena)
+        try handler(Request.view(of: message), context, response)
+        return response
+      })
+    if replacing { replace(entry) } else { register(entry) }
+  }
+
+  public mutating func registerServerStreaming<Request: ProtoMessage, Response: ProtoMessage>(
+    _ method: MethodDescriptor, _: Request.Type, _: Response.Type,
+    _ handler: @escaping @Sendable (Request.View, ServerContext, ResponseMessages<Response>) async throws -> Void
+  ) {
+    register(
+      RPCHandler(
+        method: method, decode: { Request.decode($0, arena: $1) },
+        body: .serverStreaming { message, context, writer in
+          try await handler(Request.view(of: message), context, ResponseMessages(writer: writer))
+        }))
+  }
+
+  public mutating func registerClientStreaming<Request: ProtoMessage, Response: ProtoMessage>(
+    _ method: MethodDescriptor, _: Request.Type, _: Response.Type,
+    _ handler: @escaping @Sendable (RequestMessages<Request>, ServerContext, Response.Builder) async throws -> Void
+  ) {
+    register(
+      RPCHandler(
+        method: method, decode: { Request.decode($0, arena: $1) },
+        body: .clientStreaming { requests, context in
+          let response = Response.builder(in: Arena())
+          try await handler(RequestMessages(stream: requests), context, response)
+          return response
+        }))
+  }
+
+  public mutating func registerBidirectionalStreaming<Request: ProtoMessage, Response: ProtoMessage>(
+    _ method: MethodDescriptor, _: Request.Type, _: Response.Type,
+    _ handler: @escaping @Sendable (RequestMessages<Request>, ServerContext, ResponseMessages<Response>) async throws -> Void
+  ) {
+    register(
+      RPCHandler(
+        method: method, decode: { Request.decode($0, arena: $1) },
+        body: .bidirectionalStreaming { requests, context, writer in
+          try await handler(RequestMessages(stream: requests), context, ResponseMessages(writer: writer))
+        }))
+  }
+}

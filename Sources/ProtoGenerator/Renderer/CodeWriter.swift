@@ -1,0 +1,19 @@
+/// Accumulates indented source lines.
+struct CodeWriter {
+  private(set) var text = ""
+  private var indentation = ""
+
+  mutating func line(_ line: String = "") {
+    text += line.isEmpty ? "\n" : indentation + line + "\n"
+  }
+
+  mutating func block<Failure: Error>(
+    _ opening: String, _ body: (inout CodeWriter) throws(Failure) -> Void
+  ) throws(Failure) {
+    line(opening + " {")
+    indentation += "  "
+    try body(&self)
+    indentation.removeLast(2)
+    line("}")
+  }
+}

@@ -1,0 +1,90 @@
+/// Custom metadata: ordered key/value pairs, keys lower-case ASCII. Keys ending in `-bin` carry
+/// bytes (base64 on the wire); all others carry printable ASCII strings.
+public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequence {
+  public typealias Key = String
+  public typealias Value = String
+  public typealias Element = (key: String, value: MetadataValue)
+
+  private var storage: [Entry] = []
+
+  private struct Entry: Sendable, Hashable {
+    var key: String
+    var value: MetadataValue
+  }
+
+  public init() {}
+
+  public init(dictionaryLiteral elements: (String, String)...) {
+    for (key, value) in elements { append(key, value) }
+  }
+
+  public var isEmpty: Bool { storage.isEmpty }
+  public var count: Int { storage.count }
+
+  /// Appends a string value. The key is lower-cased.
+  public mutating func append(_ key: String, _ value: String) {
+    storage.append(Entry(key: key.lowercased(), value: .string(value)))
+  }
+
+  /// Appends a binary value; the key must end in `-bin`.
+  public mutating func append(_ key: String, bytes: [UInt8]) {
+    precondition(key.hasSuffix("-bin"), "binary metadata keys end in -bin")
+    storage.append(Entry(key: key.lowercased(), value: .binary(bytes)))
+  }
+
+  /// Appends a value decoded from the wire: `-bin` values are base64, others taken as they are.
+  /// Returns false (and appends nothing) for a `-bin` value that is not valid base64.
+  @discardableResult
+  public mutating func appendWireValue(_ key: String, _ value: String) -> Bool {
+    if key.hasSuffix("-bin") {
+      guard let bytes = Base64.decode(value) else { return false }
+      storage.append(Entry(key: key, value: .binary(bytes)))
+    } else {
+      storage.append(Entry(key: key, value: .string(value)))
+    }
+    return true
+  }
+
+  public subscript(key: String) -> [MetadataValue] {
+    let key = key.lowercased()
+    return storage.filter { $0.key == key }.map(\.value)
+  }
+
+  /// The first string value for `key`.
+  public func first(_ key: String) -> String? {
+    let key = key.lowercased()
+    for entry in storage where entry.key == key {
+      if case .string(let value) = entry.value { return value }
+    }
+    return nil
+  }
+
+  public func makeIterator() -> some IteratorProtocol<Element> {
+    storage.lazy.map { (key: $0.key, value: $0.value) }.makeIterator()
+  }
+
+  /// The value as it goes on the wire (base64 for binary values).
+  public static func wireValue(_ value: MetadataValue) -> String {
+    switch value {
+    case .string(let string): string
+    case .binary(let bytes): Base64.encode(bytes)
+    }
+  }
+
+  /// Whether `key` may be sent as custom metadata: lower-case `0-9 a-z _ - .`, and not reserved
+  /// (pseudo-headers and `grpc-` keys belong to the protocol).
+  public static func isValidCustomKey(_ key: String) -> Bool {
+    guard !key.isEmpty, !key.hasPrefix("grpc-") else { return false }
+    return key.utf8.allSatisfy { byte in
+      (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+        || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+        || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+    }
+  }
+}
+
+/// A metadata value: a string, or bytes for keys ending in `-bin`.
+public enum MetadataValue: Sendable, Hashable {
+  case string(String)
+  case binary([UInt8])
+}

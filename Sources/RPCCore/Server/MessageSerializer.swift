@@ -1,0 +1,22 @@
+/// A response message ready to be packed: generated builders conform. RPCCore knows nothing of
+/// the C structs behind it; it asks for the size, then has it pack into the outbound frame.
+public protocol MessageSerializer {
+  /// The packed size in bytes.
+  var serializedSize: Int { get }
+  /// Packs exactly `serializedSize` bytes at `destination`.
+  func serialize(into destination: UnsafeMutableRawPointer)
+}
+
+/// Decodes request bytes into a message in an arena; nil when the bytes are not a valid message.
+public typealias MessageDecoder = @Sendable (UnsafeRawBufferPointer, Arena) -> UnsafeMutableRawPointer?
+
+/// A decoded request message: an opaque pointer into `arena`, which keeps it alive.
+public struct InboundMessage {
+  public let pointer: UnsafeMutableRawPointer
+  public let arena: Arena
+
+  public init(pointer: UnsafeMutableRawPointer, arena: Arena) {
+    self.pointer = pointer
+    self.arena = arena
+  }
+}

@@ -1,0 +1,33 @@
+/// One method's server-side implementation at the byte level, as the router stores it.
+/// Generated code builds these from typed handlers (views in, builders out).
+public struct RPCHandler: Sendable {
+  /// How the handler runs.
+  public enum Body: Sendable {
+    /// A unary call that does no blocking work, run to completion on the connection's event loop
+    /// with no task and no thread hop.
+    case inlineUnary(@Sendable (InboundMessage, ServerContext) throws -> any MessageSerializer)
+    case unary(@Sendable (InboundMessage, ServerContext) async throws -> any MessageSerializer)
+    case serverStreaming(@Sendable (InboundMessage, ServerContext, ResponseWriter) async throws -> Void)
+    case clientStreaming(@Sendable (RequestStream, ServerContext) async throws -> any MessageSerializer)
+    case bidirectionalStreaming(
+      @Sendable (RequestStream, ServerContext, ResponseWriter) async throws -> Void)
+  }
+
+  public let method: MethodDescriptor
+  public let decode: MessageDecoder
+  public let body: Body
+
+  public init(method: MethodDescriptor, decode: @escaping MessageDecoder, body: Body) {
+    self.method = method
+    self.decode = decode
+    self.body = body
+  }
+
+  /// Whether the client sends one message (unary and server streaming).
+  public var hasSingleRequest: Bool {
+    switch body {
+    case .inlineUnary, .unary, .serverStreaming: true
+    case .clientStreaming, .bidirectionalStreaming: false
+    }
+  }
+}

@@ -1,0 +1,190 @@
+/// One RPC on the server: receives request messages from the transport, runs the handler, and
+/// sends its responses and status through the stream sink.
+///
+/// Created and driven by the transport on the connection's event loop. Handlers with a task run
+/// isolated to ``CallIsolation``, whose executor is that same loop, so no state here is shared
+/// across threads.
+public final class ServerCall {
+  public let context: ServerContext
+  private let handler: RPCHandler
+  /// Released when the call finishes, which breaks the stream -> call -> stream cycle.
+  private var sink: (any ServerStreamSink)?
+  private let isolation: CallIsolation
+
+  private enum State {
+    /// Waiting for the request (single-request kinds) or running with a request stream.
+    case receiving
+    /// The handler runs; requests, if any, arrive through `requests`.
+    case running
+    case finished
+  }
+
+  private var state = State.receiving
+  private var request: InboundMessage?
+  private var requests: RequestStream?
+  private var task: Task<Void, Never>?
+
+  public init(handler: RPCHandler, context: ServerContext, sink: any ServerStreamSink, isolation: CallIsolation) {
+    self.handler = handler
+    self.context = context
+    self.sink = sink
+    self.isolation = isolation
+  }
+
+  public var isFinished: Bool {
+    if case .finished = state { return true }
+    return false
+  }
+
+  /// Starts handlers that stream requests at once; single-request handlers wait for the request.
+  public func start() {
+    switch handler.body {
+    case .clientStreaming(let body):
+      let requests = RequestStream()
+      self.requests = requests
+      state = .running
+      runTask { call, context in
+        let response = try await body(requests, context)
+        call.complete(with: response)
+      }
+    case .bidirectionalStreaming(let body):
+      let requests = RequestStream()
+      self.requests = requests
+      state = .running
+      let writer = ResponseWriter(call: self)
+      runTask { call, context in
+        try await body(requests, context, writer)
+        call.finish(Status.ok, trailers: context.trailingMetadata)
+      }
+    case .inlineUnary, .unary, .serverStreaming:
+      break
+    }
+  }
+
+  /// One request message, already deframed and decompressed.
+  public func receive(_ bytes: UnsafeRawBufferPointer) {
+    switch state {
+    case .finished:
+      return
+    case .running where requests == nil:
+      return  // a single-request call already running: the client broke the protocol; ignore
+    case .receiving, .running:
+      break
+    }
+    let arena = Arena()
+    guard let pointer = handler.decode(bytes, arena) else {
+      finish(
+        Status(code: .internal, message: "could not decode the request as \(handler.method)'s input message"),
+        trailers: [:])
+      return
+    }
+    let message = InboundMessage(pointer: pointer, arena: arena)
+    if let requests {
+      requests.deliver(message)
+    } else if request == nil {
+      request = message
+    } else {
+      finish(Status(code: .unimplemented, message: "more than one request message for a unary request"), trailers: [:])
+    }
+  }
+
+  /// The client half-closed its side: no more request messages.
+  public func receiveEnd() {
+    guard case .receiving = state else {
+      requests?.finish()
+      return
+    }
+    guard let request else {
+      finish(Status(code: .unimplemented, message: "no request message for a unary request"), trailers: [:])
+      return
+    }
+    state = .running
+    switch handler.body {
+    case .inlineUnary(let body):
+      do {
+        complete(with: try body(request, context))
+      } catch {
+        fail(error)
+      }
+    case .unary(let body):
+      runTask { call, context in
+        call.complete(with: try await body(request, context))
+      }
+    case .serverStreaming(let body):
+      let writer = ResponseWriter(call: self)
+      runTask { call, context in
+        try await body(request, context, writer)
+        call.finish(Status.ok, trailers: context.trailingMetadata)
+      }
+    case .clientStreaming, .bidirectionalStreaming:
+      preconditionFailure("streaming-request handlers start in start()")
+    }
+    self.request = nil
+  }
+
+  /// Ends the call early. With a status (deadline, shutdown, a bad request) the client is told;
+  /// without one (the client reset the stream, the connection is gone) nothing more is sent.
+  public func cancel(status: Status?) {
+    context.isCancelled = true
+    if let status, !isFinished {
+      finish(status, trailers: [:])
+    }
+    state = .finished
+    sink = nil
+    requests?.fail(CancellationError())
+    task?.cancel()
+    task = nil
+  }
+
+  // MARK: Responses
+
+  func sendMessage(_ message: some MessageSerializer, compress: Bool) throws {
+    guard !isFinished, let sink else { throw CancellationError() }
+    sink.sendMessage(message, compress: compress)
+  }
+
+  /// True once finished too, so a waiting writer goes on to find the call ended.
+  var isWritable: Bool { sink?.isWritable ?? true }
+
+  func whenWritable(_ resume: @escaping (Bool) -> Void) {
+    guard !isFinished, let sink else { return resume(false) }
+    sink.whenWritable(resume)
+  }
+
+  private func complete(with response: any MessageSerializer) {
+    guard !isFinished, let sink else { return }
+    sink.sendMessage(response, compress: true)
+    finish(Status.ok, trailers: context.trailingMetadata)
+  }
+
+  private func fail(_ error: any Error) {
+    guard !isFinished else { return }
+    let (status, trailers, isInternal) = RPCError.from(error)
+    finish(status, trailers: trailers, error: isInternal ? error : nil)
+  }
+
+  private func finish(_ status: Status, trailers: Metadata, error: (any Error)? = nil) {
+    guard !isFinished else { return }
+    state = .finished
+    requests?.fail(CancellationError())
+    sink?.finish(status: status, trailers: trailers, error: error)
+    sink = nil
+  }
+
+  /// Runs `operation` in a task on the connection's loop; a thrown error ends the call.
+  private func runTask(_ operation: @escaping (ServerCall, ServerContext) async throws -> Void) {
+    let transfer = LoopTransfer(value: (self, context, operation))
+    task = isolation.assumeIsolated { isolation in
+      Task.immediate {
+        _ = isolation  // captured, so the task is isolated to the loop
+        let (call, context, operation) = transfer.value
+        do {
+          try await operation(call, context)
+        } catch {
+          call.fail(error)
+        }
+        call.task = nil
+      }
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/// What a handler knows about its call, and the metadata it may add to the response.
+///
+/// Confined to the call's event loop, like the handler that receives it.
+public final class ServerContext {
+  /// The method being called.
+  public let method: MethodDescriptor
+  /// Custom metadata the client sent (reserved and pseudo headers removed).
+  public let requestMetadata: Metadata
+  /// The client's address, as "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000".
+  public let peer: String
+  /// When the call must be finished, from `grpc-timeout` clamped to the server's maximum.
+  public let deadline: ContinuousClock.Instant?
+  /// The algorithm the request messages were compressed with.
+  public let requestEncoding: CompressionAlgorithm
+
+  /// Metadata sent with the response headers; changes after the first message is sent are ignored.
+  public var initialMetadata: Metadata = [:]
+  /// Metadata sent with the status in the trailers.
+  public var trailingMetadata: Metadata = [:]
+  /// Compression for response messages: starts as the best the client accepts that the server
+  /// compresses with by default (identity); a handler may pick another the client accepts.
+  public var responseEncoding: CompressionAlgorithm
+  /// Algorithms the client accepts for response messages.
+  public let acceptedEncodings: [CompressionAlgorithm]
+
+  /// Whether the call has been cancelled (client reset, deadline, connection loss, shutdown).
+  public internal(set) var isCancelled = false
+
+  /// Per-request compression of single response messages (the interop tests' toggle).
+  public var compressNextResponse = true
+
+  public init(
+    method: MethodDescriptor, requestMetadata: Metadata, peer: String,
+    deadline: ContinuousClock.Instant?, requestEncoding: CompressionAlgorithm,
+    acceptedEncodings: [CompressionAlgorithm]
+  ) {
+    self.method = method
+    self.requestMetadata = requestMetadata
+    self.peer = peer
+    self.deadline = deadline
+    self.requestEncoding = requestEncoding
+    self.acceptedEncodings = acceptedEncodings
+    self.responseEncoding = .identity
+  }
+
+  /// Time left before the deadline; nil without one.
+  public var timeRemaining: Duration? {
+    deadline.map { $0 - ContinuousClock.now }
+  }
+}
+
+/// A method's identity: `/grpc.testing.TestService/UnaryCall`.
+public struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
+  /// Fully qualified service name ("grpc.testing.TestService").
+  public let service: String
+  /// Method name ("UnaryCall").
+  public let method: String
+  /// The HTTP/2 `:path`.
+  public let path: String
+
+  public init(service: String, method: String) {
+    self.service = service
+    self.method = method
+    self.path = "/\(service)/\(method)"
+  }
+
+  public var description: String { path }
+}
