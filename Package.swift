@@ -1,15 +1,14 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-/// Every Swift target builds in Swift 6 mode with the same strictness (grpc-swift-2's settings), plus
-/// `NonisolatedNonsendingByDefault`: async handler code runs on its caller's executor, which is the
-/// connection's event loop, so an RPC that does no blocking work never hops threads.
+/// Every Swift target builds in Swift 6 mode with the same strictness (grpc-swift-2's settings).
+/// Handler tasks run with their connection's event loop as task executor preference, so nonisolated
+/// async code stays on that loop and an RPC that does no blocking work never hops threads.
 let strictSwift: [SwiftSetting] = [
   .swiftLanguageMode(.v6),
   .enableUpcomingFeature("ExistentialAny"),
   .enableUpcomingFeature("InternalImportsByDefault"),
   .enableUpcomingFeature("MemberImportVisibility"),
-  .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
 ]
 
 let nio: [Target.Dependency] = [
@@ -78,6 +77,7 @@ let package = Package(
         "RPCCore", "HTTP2Transport", "StandardServices", "MarketplaceProtos",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ] + nio,
       swiftSettings: strictSwift),

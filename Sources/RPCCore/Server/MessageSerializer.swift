@@ -14,9 +14,12 @@ public typealias MessageDecoder = @Sendable (UnsafeRawBufferPointer, Arena) -> U
 public struct InboundMessage {
   public let pointer: UnsafeMutableRawPointer
   public let arena: Arena
+  /// Whether the message arrived compressed (its compressed-flag byte was 1).
+  public let compressed: Bool
 
-  public init(pointer: UnsafeMutableRawPointer, arena: Arena) {
+  public init(pointer: UnsafeMutableRawPointer, arena: Arena, compressed: Bool = false) {
     self.pointer = pointer
     self.arena = arena
+    self.compressed = compressed
   }
 }

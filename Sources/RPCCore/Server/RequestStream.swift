@@ -12,7 +12,11 @@ public final class RequestStream: AsyncSequence {
   // Messages cross into the waiting task wrapped: both sides run on the same event loop.
   private var waiter: CheckedContinuation<LoopTransfer<InboundMessage?>, any Error>?
 
-  init() {}
+  private let context: ServerContext
+
+  init(context: ServerContext) {
+    self.context = context
+  }
 
   func deliver(_ message: InboundMessage) {
     guard !finished, failure == nil else { return }
@@ -47,6 +51,7 @@ public final class RequestStream: AsyncSequence {
     if let failure { throw failure }
     if head < buffered.count {
       let message = buffered[head]
+      context.isRequestMessageCompressed = message.compressed
       head += 1
       if head == buffered.count {
         buffered.removeAll(keepingCapacity: true)
@@ -55,9 +60,11 @@ public final class RequestStream: AsyncSequence {
       return message
     }
     if finished { return nil }
-    return try await withCheckedThrowingContinuation { continuation in
+    let message = try await withCheckedThrowingContinuation { continuation in
       self.waiter = continuation
     }.value
+    if let message { context.isRequestMessageCompressed = message.compressed }
+    return message
   }
 
   public struct AsyncIterator: AsyncIteratorProtocol {

@@ -1,15 +1,15 @@
 /// One RPC on the server: receives request messages from the transport, runs the handler, and
 /// sends its responses and status through the stream sink.
 ///
-/// Created and driven by the transport on the connection's event loop. Handlers with a task run
-/// isolated to ``CallIsolation``, whose executor is that same loop, so no state here is shared
-/// across threads.
+/// Created and driven by the transport on the connection's event loop. Handlers that need a task
+/// get one whose executor preference is that same loop (`executor`), and handler code, being
+/// `nonisolated(nonsending)`, stays there: no state here is shared across threads.
 public final class ServerCall {
   public let context: ServerContext
   private let handler: RPCHandler
   /// Released when the call finishes, which breaks the stream -> call -> stream cycle.
   private var sink: (any ServerStreamSink)?
-  private let isolation: CallIsolation
+  private let executor: any TaskExecutor
 
   private enum State {
     /// Waiting for the request (single-request kinds) or running with a request stream.
@@ -24,11 +24,13 @@ public final class ServerCall {
   private var requests: RequestStream?
   private var task: Task<Void, Never>?
 
-  public init(handler: RPCHandler, context: ServerContext, sink: any ServerStreamSink, isolation: CallIsolation) {
+  public init(
+    handler: RPCHandler, context: ServerContext, sink: any ServerStreamSink, executor: any TaskExecutor
+  ) {
     self.handler = handler
     self.context = context
     self.sink = sink
-    self.isolation = isolation
+    self.executor = executor
   }
 
   public var isFinished: Bool {
@@ -40,7 +42,7 @@ public final class ServerCall {
   public func start() {
     switch handler.body {
     case .clientStreaming(let body):
-      let requests = RequestStream()
+      let requests = RequestStream(context: context)
       self.requests = requests
       state = .running
       runTask { call, context in
@@ -48,7 +50,7 @@ public final class ServerCall {
         call.complete(with: response)
       }
     case .bidirectionalStreaming(let body):
-      let requests = RequestStream()
+      let requests = RequestStream(context: context)
       self.requests = requests
       state = .running
       let writer = ResponseWriter(call: self)
@@ -62,7 +64,7 @@ public final class ServerCall {
   }
 
   /// One request message, already deframed and decompressed.
-  public func receive(_ bytes: UnsafeRawBufferPointer) {
+  public func receive(_ bytes: UnsafeRawBufferPointer, compressed: Bool = false) {
     switch state {
     case .finished:
       return
@@ -78,7 +80,7 @@ public final class ServerCall {
         trailers: [:])
       return
     }
-    let message = InboundMessage(pointer: pointer, arena: arena)
+    let message = InboundMessage(pointer: pointer, arena: arena, compressed: compressed)
     if let requests {
       requests.deliver(message)
     } else if request == nil {
@@ -99,6 +101,7 @@ public final class ServerCall {
       return
     }
     state = .running
+    context.isRequestMessageCompressed = request.compressed
     switch handler.body {
     case .inlineUnary(let body):
       do {
@@ -173,18 +176,21 @@ public final class ServerCall {
 
   /// Runs `operation` in a task on the connection's loop; a thrown error ends the call.
   private func runTask(_ operation: @escaping (ServerCall, ServerContext) async throws -> Void) {
-    let transfer = LoopTransfer(value: (self, context, operation))
-    task = isolation.assumeIsolated { isolation in
-      Task.immediate {
-        _ = isolation  // captured, so the task is isolated to the loop
-        let (call, context, operation) = transfer.value
-        do {
-          try await operation(call, context)
-        } catch {
-          call.fail(error)
-        }
-        call.task = nil
+    // Three transfers, not one of a tuple: a closure inside a tuple inside a generic struct,
+    // captured by a `sending` closure, was released twice by the Swift 6.3 compiler.
+    let call = LoopTransfer(value: self)
+    let context = LoopTransfer(value: context)
+    let operation = LoopTransfer(value: operation)
+    task = Task(executorPreference: executor) {
+      let call = call.value
+      let context = context.value
+      let operation = operation.value
+      do {
+        try await operation(call, context)
+      } catch {
+        call.fail(error)
       }
+      call.task = nil
     }
   }
 }

@@ -26,8 +26,9 @@ public final class ServerContext {
   /// Whether the call has been cancelled (client reset, deadline, connection loss, shutdown).
   public internal(set) var isCancelled = false
 
-  /// Per-request compression of single response messages (the interop tests' toggle).
-  public var compressNextResponse = true
+  /// Whether the request message the handler holds (the latest one, when streaming) arrived
+  /// compressed.
+  public internal(set) var isRequestMessageCompressed = false
 
   public init(
     method: MethodDescriptor, requestMetadata: Metadata, peer: String,

@@ -13,19 +13,6 @@ public protocol ServerStreamSink: AnyObject {
   func whenWritable(_ resume: @escaping (Bool) -> Void)
 }
 
-/// Runs a call's handler task on the connection's event loop: its executor is the loop's.
-public actor CallIsolation {
-  private let executor: any SerialExecutor
-
-  public init(executor: any SerialExecutor) {
-    self.executor = executor
-  }
-
-  public nonisolated var unownedExecutor: UnownedSerialExecutor {
-    executor.asUnownedSerialExecutor()
-  }
-}
-
 /// Carries loop-confined values into a task that runs on that same loop.
 struct LoopTransfer<Value>: @unchecked Sendable {  // safe: the task runs on the loop that owns Value
   let value: Value

@@ -1,0 +1,117 @@
+import CNGHTTP2
+import NIOCore
+
+/// The only file that talks to nghttp2 through C callbacks. Each callback moves into Swift on its
+/// first line and never throws or awaits.
+///
+/// Ownership: the session's user_data is the connection, unretained: the connection owns the
+/// session and deletes it before it goes away, so C never calls back into a freed object. Each
+/// stream's user data is its `H2Stream`, retained from the first HEADERS frame until
+/// on_stream_close (or the connection's end) releases it.
+extension H2Connection {
+  static func makeSession(for connection: H2Connection) -> OpaquePointer {
+    var option: OpaquePointer?
+    nghttp2_option_new(&option)
+    defer { nghttp2_option_del(option) }
+    // Flood protections carried by Debian's nghttp2 (CONTINUATION flood, rapid reset).
+    nghttp2_option_set_max_continuations(option, 16)
+    nghttp2_option_set_stream_reset_rate_limit(option, 1000, 33)
+    nghttp2_option_set_max_outbound_ack(option, 1000)
+    nghttp2_option_set_max_settings(option, 32)
+    var session: OpaquePointer?
+    let rc = nghttp2_session_server_new2(
+      &session, callbacks.pointer, Unmanaged.passUnretained(connection).toOpaque(), option)
+    precondition(rc == 0 && session != nil, "nghttp2_session_server_new2 failed: \(rc)")
+    return session!
+  }
+
+  private static func connection(_ userData: UnsafeMutableRawPointer?) -> H2Connection {
+    Unmanaged<H2Connection>.fromOpaque(userData!).takeUnretainedValue()
+  }
+
+  private static func stream(_ session: OpaquePointer?, _ streamID: Int32) -> H2Stream? {
+    guard let data = nghttp2_session_get_stream_user_data(session, streamID) else { return nil }
+    return Unmanaged<H2Stream>.fromOpaque(data).takeUnretainedValue()
+  }
+
+  /// The callbacks table, built once and shared by every session (nghttp2 copies it).
+  private static let callbacks: CallbacksPointer = {
+    var callbacks: OpaquePointer?
+    nghttp2_session_callbacks_new(&callbacks)
+
+    nghttp2_session_callbacks_set_send_callback(callbacks) { _, data, length, _, userData in
+      let connection = H2Connection.connection(userData)
+      // Stop producing once a good batch is gathered; flush() writes it and calls send again.
+      if connection.outbound.readableBytes >= 256 * 1024 { return Int(NGHTTP2_ERR_WOULDBLOCK.rawValue) }
+      connection.outbound.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+      return length
+    }
+
+    nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { session, frame, userData in
+      let frame = frame!.pointee
+      guard frame.hd.type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST else {
+        return 0
+      }
+      let connection = H2Connection.connection(userData)
+      let stream = H2Stream(id: frame.hd.stream_id, connection: connection)
+      nghttp2_session_set_stream_user_data(session, frame.hd.stream_id, Unmanaged.passRetained(stream).toOpaque())
+      connection.streamOpened(stream)
+      return 0
+    }
+
+    nghttp2_session_callbacks_set_on_header_callback(callbacks) { session, frame, name, nameLength, value, valueLength, _, _ in
+      let frame = frame!.pointee
+      // Trailers from the client carry nothing we use.
+      guard frame.headers.cat == NGHTTP2_HCAT_REQUEST, let stream = H2Connection.stream(session, frame.hd.stream_id) else {
+        return 0
+      }
+      stream.head.add(
+        name: UnsafeBufferPointer(start: name, count: nameLength),
+        value: UnsafeBufferPointer(start: value, count: valueLength))
+      return 0
+    }
+
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { session, frame, _ in
+      let frame = frame!.pointee
+      let type = frame.hd.type
+      guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue),
+        let stream = H2Connection.stream(session, frame.hd.stream_id)
+      else { return 0 }
+      if type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST {
+        stream.headersComplete()
+      }
+      if frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 {
+        stream.receiveEnd()
+      }
+      return 0
+    }
+
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { session, _, streamID, data, length, _ in
+      // DATA may arrive after the stream closed; the user data is then gone.
+      guard let stream = H2Connection.stream(session, streamID) else { return 0 }
+      stream.receiveData(UnsafeRawBufferPointer(start: data, count: length))
+      return 0
+    }
+
+    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { session, streamID, errorCode, userData in
+      guard let stream = H2Connection.stream(session, streamID) else { return 0 }
+      nghttp2_session_set_stream_user_data(session, streamID, nil)
+      H2Connection.connection(userData).streamClosed(stream, errorCode: errorCode)
+      return 0
+    }
+
+    return CallbacksPointer(pointer: callbacks!)
+  }()
+
+  /// The data provider's read callback; `source.ptr` is the stream, unretained (nghttp2 holds the
+  /// stream's retained reference as user data while the provider is live).
+  static let readResponseData: nghttp2_data_source_read_callback = { _, _, buffer, length, flags, source, _ in
+    let stream = Unmanaged<H2Stream>.fromOpaque(source!.pointee.ptr!).takeUnretainedValue()
+    return stream.readData(into: buffer!, length: length, flags: flags!)
+  }
+}
+
+/// The shared, immutable callbacks table.
+struct CallbacksPointer: @unchecked Sendable {  // written once at creation, then only read by nghttp2
+  let pointer: OpaquePointer
+}

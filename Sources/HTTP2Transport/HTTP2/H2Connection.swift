@@ -1,0 +1,308 @@
+import CNGHTTP2
+import Logging
+import NIOCore
+public import RPCCore
+import Synchronization
+
+/// One HTTP/2 connection: a NIO channel handler that owns an nghttp2 server session.
+///
+/// Bytes read go to `nghttp2_session_mem_recv`; what nghttp2 wants to send is gathered into one
+/// buffer and written with one flush per read burst (or per loop tick for output produced later
+/// by handlers). Everything here runs on the channel's event loop.
+final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
+  typealias InboundIn = ByteBuffer
+  typealias OutboundOut = ByteBuffer
+
+  let config: HTTP2Server.Config
+  let router: RPCRouter
+  let logger: Logger
+  private let registry: ConnectionRegistry
+  private(set) var session: OpaquePointer!
+  private var context: ChannelHandlerContext?
+  let executor: EventLoopTaskExecutor
+  private(set) var peer = "unknown"
+  let allocator: ByteBufferAllocator
+  let eventLoop: any EventLoop
+
+  /// Bytes nghttp2 produced that are not yet written to the channel.
+  var outbound: ByteBuffer
+  private var inReadBurst = false
+  private var flushScheduled = false
+  private var goingAway = false
+  private var closing = false
+  private var idleTimer: Scheduled<Void>?
+  private(set) var openStreams = 0
+  /// Open streams as an intrusive list, so they can be closed if the connection dies under them
+  /// (deleting an nghttp2 session does not call on_stream_close).
+  private var firstStream: H2Stream?
+
+  init(channel: any Channel, config: HTTP2Server.Config, router: RPCRouter, logger: Logger, registry: ConnectionRegistry) {
+    self.eventLoop = channel.eventLoop
+    self.allocator = channel.allocator
+    self.config = config
+    self.router = router
+    self.logger = logger
+    self.registry = registry
+    self.outbound = channel.allocator.buffer(capacity: 16 * 1024)
+    self.executor = EventLoopTaskExecutor(channel.eventLoop)
+  }
+
+  deinit {
+    if let session { nghttp2_session_del(session) }
+  }
+
+  // MARK: Channel events
+
+  func handlerAdded(context: ChannelHandlerContext) {
+    self.context = context
+    if let address = context.channel.remoteAddress {
+      switch address {
+      case .v4: peer = "ipv4:\(address.ipAddress ?? ""):\(address.port ?? 0)"
+      case .v6: peer = "ipv6:[\(address.ipAddress ?? "")]:\(address.port ?? 0)"
+      case .unixDomainSocket: peer = "unix:\(address.pathname ?? "")"
+      }
+    }
+    session = H2Connection.makeSession(for: self)
+    var settings = [
+      nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: config.maxConcurrentStreams),
+      nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(config.maxHeaderListBytes)),
+      nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: config.initialWindowSize),
+    ]
+    let rc = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
+    precondition(rc == 0, "nghttp2_submit_settings failed: \(rc)")
+    // The connection window starts at 64 KiB whatever the settings say; widen it once.
+    nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(config.connectionWindowSize))
+    registry.add(self)
+    armIdleTimer()
+    if context.channel.isActive { flush() }
+  }
+
+  func handlerRemoved(context: ChannelHandlerContext) {
+    self.context = nil  // breaks the handler <-> context cycle
+  }
+
+  func channelActive(context: ChannelHandlerContext) {
+    flush()
+    context.fireChannelActive()
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    let buffer = unwrapInboundIn(data)
+    inReadBurst = true
+    let rc = buffer.withUnsafeReadableBytes { bytes in
+      nghttp2_session_mem_recv(session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+    if rc < 0 {
+      logger.debug("HTTP/2 protocol error", metadata: ["peer.address": "\(peer)", "nghttp2.error": "\(String(cString: nghttp2_strerror(Int32(rc))))"])
+      // nghttp2 queued a GOAWAY for protocol errors; send it, then close.
+      flush()
+      close()
+    }
+  }
+
+  func channelReadComplete(context: ChannelHandlerContext) {
+    inReadBurst = false
+    flush()
+    context.fireChannelReadComplete()
+  }
+
+  func channelWritabilityChanged(context: ChannelHandlerContext) {
+    if context.channel.isWritable { flush() }
+    context.fireChannelWritabilityChanged()
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    idleTimer?.cancel()
+    closing = true
+    while let stream = firstStream {
+      streamClosed(stream, errorCode: NGHTTP2_CANCEL.rawValue)
+    }
+    if let session {
+      nghttp2_session_del(session)
+      self.session = nil
+    }
+    registry.remove(self)
+    context.fireChannelInactive()
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    logger.debug("connection error", metadata: ["peer.address": "\(peer)", "error": "\(error)"])
+    close()
+  }
+
+  // MARK: Output
+
+  /// Asks for a flush: at the end of the current read burst, or on the next loop tick.
+  func needsFlush() {
+    guard !inReadBurst, !flushScheduled else { return }
+    flushScheduled = true
+    eventLoop.execute { [self] in
+      flushScheduled = false
+      flush()
+    }
+  }
+
+  /// Runs nghttp2's send loop and writes what it produced, while the channel accepts more.
+  func flush() {
+    guard let session, let context, !closing else { return }
+    while context.channel.isWritable {
+      let rc = nghttp2_session_send(session)
+      if rc != 0 {
+        logger.debug("nghttp2_session_send failed", metadata: ["rc": "\(rc)"])
+        close()
+        return
+      }
+      guard outbound.readableBytes > 0 else { break }
+      let chunk = outbound
+      outbound = allocator.buffer(capacity: 16 * 1024)
+      context.writeAndFlush(wrapOutboundOut(chunk), promise: nil)
+    }
+    if nghttp2_session_want_read(session) == 0, nghttp2_session_want_write(session) == 0 {
+      close()
+    }
+  }
+
+  private func close() {
+    guard !closing else { return }
+    closing = true
+    context?.close(promise: nil)
+  }
+
+  // MARK: Streams
+
+  func streamOpened(_ stream: H2Stream) {
+    openStreams += 1
+    stream.next = firstStream
+    firstStream?.previous = stream
+    firstStream = stream
+    idleTimer?.cancel()
+    idleTimer = nil
+  }
+
+  /// Ends a stream's life: its call is cancelled if still running, and nghttp2's reference dropped.
+  func streamClosed(_ stream: H2Stream, errorCode: UInt32) {
+    guard stream.isOpen else { return }
+    stream.isOpen = false
+    if let previous = stream.previous { previous.next = stream.next } else { firstStream = stream.next }
+    stream.next?.previous = stream.previous
+    stream.next = nil
+    stream.previous = nil
+    stream.closed(errorCode: errorCode)
+    Unmanaged.passUnretained(stream).release()  // the reference nghttp2 held as stream user data
+    openStreams -= 1
+    if openStreams == 0, !closing {
+      if goingAway {
+        flush()
+        if !closing { close() }
+      } else {
+        armIdleTimer()
+      }
+    }
+  }
+
+  func recordFinished(status: Status) {
+    registry.count(status.code)
+  }
+
+  private func armIdleTimer() {
+    guard let idle = config.idleTimeout else { return }
+    idleTimer?.cancel()
+    idleTimer = eventLoop.scheduleTask(in: .nanoseconds(idle.nanoseconds)) { [weak self] in
+      guard let self, openStreams == 0 else { return }
+      logger.debug("closing idle connection", metadata: ["peer.address": "\(peer)"])
+      goAway()
+    }
+  }
+
+  // MARK: Shutdown
+
+  /// Graceful shutdown: GOAWAY with the last stream we will process; in-flight calls finish, then
+  /// the connection closes.
+  func goAway() {
+    guard let session, !goingAway, !closing else { return }
+    goingAway = true
+    nghttp2_submit_goaway(
+      session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+      NGHTTP2_NO_ERROR.rawValue, nil, 0)
+    flush()
+    if openStreams == 0 { close() }
+  }
+
+  /// After the grace period: close now, cancelling what is still running.
+  func forceClose() {
+    close()
+  }
+}
+
+/// The server's live connections, for graceful shutdown, and its RPC counters.
+final class ConnectionRegistry: Sendable {
+  private struct State {
+    var connections: [ObjectIdentifier: (loop: any EventLoop, connection: H2ConnectionBox)] = [:]
+    var ok = 0
+    var failed = 0
+    var drainedWaiters: [CheckedContinuation<Void, Never>] = []
+  }
+
+  private let state = Mutex(State())
+
+  func add(_ connection: H2Connection) {
+    let box = H2ConnectionBox(connection)
+    state.withLock { $0.connections[ObjectIdentifier(connection)] = (connection.eventLoop, box) }
+  }
+
+  func remove(_ connection: H2Connection) {
+    let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+      state.connections[ObjectIdentifier(connection)] = nil
+      guard state.connections.isEmpty else { return [] }
+      defer { state.drainedWaiters.removeAll() }
+      return state.drainedWaiters
+    }
+    for waiter in waiters { waiter.resume() }
+  }
+
+  func count(_ code: Status.Code) {
+    state.withLock { if code == .ok { $0.ok += 1 } else { $0.failed += 1 } }
+  }
+
+  var totals: (ok: Int, failed: Int) { state.withLock { ($0.ok, $0.failed) } }
+
+  /// Runs `body` on each connection's own loop.
+  func forEach(_ body: @escaping @Sendable (H2Connection) -> Void) {
+    let connections = state.withLock { Array($0.connections.values) }
+    for (loop, box) in connections {
+      loop.execute { box.connection.map(body) }
+    }
+  }
+
+  /// Returns once no connection is open.
+  func waitUntilDrained() async {
+    await withCheckedContinuation { continuation in
+      let drained = state.withLock { state -> Bool in
+        if state.connections.isEmpty { return true }
+        state.drainedWaiters.append(continuation)
+        return false
+      }
+      if drained { continuation.resume() }
+    }
+  }
+}
+
+/// Carries a connection reference to its own event loop.
+final class H2ConnectionBox: @unchecked Sendable {  // the connection is only touched on its loop
+  weak var connection: H2Connection?
+  init(_ connection: H2Connection) { self.connection = connection }
+}
+
+/// Runs handler tasks on a connection's event loop: the executor preference of every call's task.
+final class EventLoopTaskExecutor: TaskExecutor {
+  private let loop: any EventLoop
+
+  init(_ loop: any EventLoop) {
+    self.loop = loop
+  }
+
+  func enqueue(_ job: consuming ExecutorJob) {
+    let job = UnownedJob(job)
+    loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+  }
+}

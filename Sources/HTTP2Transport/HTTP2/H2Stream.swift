@@ -1,0 +1,324 @@
+import CNGHTTP2
+import Logging
+import NIOCore
+public import RPCCore
+
+/// One HTTP/2 stream carrying one RPC: gathers the request head, deframes request messages into
+/// the call, and queues the call's response for nghttp2's data provider.
+///
+/// Loop-confined, like its connection. nghttp2 holds it as stream user data (retained) from the
+/// first HEADERS frame until the stream closes.
+final class H2Stream: ServerStreamSink {
+  let id: Int32
+  unowned let connection: H2Connection
+  var head = GRPCRequestHead()
+  private(set) var call: ServerCall?
+  private var deframer: MessageDeframer
+  private var requestEncoding = CompressionAlgorithm.identity
+  private let startTime = ContinuousClock.now
+  private var deadlineTimer: Scheduled<Void>?
+
+  // Response side.
+  private var headersSent = false
+  private var pending: ByteBuffer
+  private var trailers: HeaderList?
+  private var dataDeferred = false
+  private var writabilityWaiters: [(Bool) -> Void] = []
+  private(set) var finished = false
+
+  // The connection's list of open streams.
+  var isOpen = true
+  var next: H2Stream?
+  weak var previous: H2Stream?
+
+  init(id: Int32, connection: H2Connection) {
+    self.id = id
+    self.connection = connection
+    self.deframer = MessageDeframer(maxMessageBytes: connection.config.maxReceiveMessageBytes)
+    self.pending = connection.allocator.buffer(capacity: 0)
+  }
+
+  // MARK: Request
+
+  /// The request headers are complete: validate, route, and start the call.
+  func headersComplete() {
+    let config = connection.config
+    guard head.headerBytes <= config.maxHeaderListBytes else {
+      return reject(Status(code: .resourceExhausted, message: "request headers larger than \(config.maxHeaderListBytes) bytes"))
+    }
+    switch head.verdict(maxTimeout: config.maxTimeout) {
+    case .rejectHTTP(let status, let message):
+      connection.logger.debug("rejected a non-gRPC request", metadata: ["http.status": "\(status)", "reason": "\(message)"])
+      finished = true
+      var headers = HeaderList()
+      headers.add(":status", status)
+      headers.add("content-type", "text/plain")
+      submitResponse(headers, body: Array(message.utf8))
+    case .rejectGRPC(let status):
+      reject(status)
+    case .accept(let path, let timeout, let encoding, let accepted):
+      let handler: RPCHandler
+      switch connection.router.lookup(path: path) {
+      case .found(let found):
+        handler = found
+      case let lookup:
+        return reject(lookup.status!, method: path)
+      }
+      requestEncoding = encoding
+      let deadline = timeout.map { ContinuousClock.now + $0 }
+      let context = ServerContext(
+        method: handler.method, requestMetadata: head.metadata, peer: connection.peer,
+        deadline: deadline, requestEncoding: encoding, acceptedEncodings: accepted)
+      let call = ServerCall(handler: handler, context: context, sink: self, executor: connection.executor)
+      self.call = call
+      if let timeout {
+        deadlineTimer = connection.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { [weak self] in
+          self?.call?.cancel(status: Status(code: .deadlineExceeded, message: "deadline exceeded"))
+        }
+      }
+      call.start()
+    }
+  }
+
+  func receiveData(_ bytes: UnsafeRawBufferPointer) {
+    guard let call, !call.isFinished else { return }
+    let encoding = requestEncoding
+    let limit = deframer.maxMessageBytes
+    do {
+      try deframer.process(bytes) { compressed, message in
+        guard !call.isFinished else { return }
+        guard compressed else { return call.receive(message, compressed: false) }
+        guard let format = Zlib.Format(encoding) else {
+          return call.cancel(
+            status: Status(code: .internal, message: "compressed message without a grpc-encoding"))
+        }
+        do {
+          let inflated = try Zlib.decompress(message, format: format, limit: limit)
+          inflated.withUnsafeBytes { call.receive($0, compressed: true) }
+        } catch let error as RPCError {
+          call.cancel(status: error.status)
+        } catch {
+          call.cancel(status: Status(code: .internal, message: "decompression failed"))
+        }
+      }
+    } catch {
+      call.cancel(status: error.status)
+    }
+  }
+
+  func receiveEnd() {
+    guard let call, !call.isFinished else { return }
+    if deframer.hasPartialMessage {
+      return call.cancel(status: Status(code: .internal, message: "stream ended inside a message"))
+    }
+    call.receiveEnd()
+  }
+
+  /// nghttp2 closed the stream (done, reset by the peer, or the connection is going away).
+  func closed(errorCode: UInt32) {
+    deadlineTimer?.cancel()
+    if let call, !call.isFinished {
+      call.cancel(status: nil)
+      log(Status(code: .cancelled, message: "stream closed by the client (HTTP/2 error \(errorCode))"))
+    }
+    finished = true
+    resumeWriters(false)
+  }
+
+  // MARK: Response (ServerStreamSink)
+
+  func sendMessage(_ message: some MessageSerializer, compress: Bool) {
+    guard !finished, let call else { return }
+    let context = call.context
+    let format = compress ? Zlib.Format(context.responseEncoding) : nil
+    if !headersSent {
+      headersSent = true
+      var headers = HeaderList()
+      headers.add(":status", "200")
+      headers.add("content-type", "application/grpc")
+      if context.responseEncoding != .identity {
+        headers.add("grpc-encoding", context.responseEncoding.rawValue)
+      }
+      headers.add("grpc-accept-encoding", "identity,gzip,deflate")
+      add(context.initialMetadata, to: &headers)
+      submitResponse(headers)
+    }
+    let size = message.serializedSize
+    if let format {
+      var packed = [UInt8](repeating: 0, count: size)
+      packed.withUnsafeMutableBytes { if size > 0 { message.serialize(into: $0.baseAddress!) } }
+      var compressed: [UInt8] = []
+      do {
+        try packed.withUnsafeBytes { try Zlib.compress($0, format: format, into: &compressed) }
+      } catch let error as RPCError {
+        return call.cancel(status: error.status)
+      } catch {
+        return call.cancel(status: Status(code: .internal, message: "compression failed"))
+      }
+      appendFrame(compressed: true, count: compressed.count) { destination in
+        compressed.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+      }
+    } else {
+      appendFrame(compressed: false, count: size) { destination in
+        if size > 0 { message.serialize(into: destination) }
+      }
+    }
+    resumeData()
+  }
+
+  private func appendFrame(compressed: Bool, count: Int, _ write: (UnsafeMutableRawPointer) -> Void) {
+    let total = MessageFramer.prefixLength + count
+    pending.reserveCapacity(minimumWritableBytes: total)
+    pending.withUnsafeMutableWritableBytes { buffer in
+      MessageFramer.writePrefix(compressed: compressed, length: count, to: buffer.baseAddress!)
+      write(buffer.baseAddress! + MessageFramer.prefixLength)
+    }
+    pending.moveWriterIndex(forwardBy: total)
+  }
+
+  func finish(status: Status, trailers metadata: Metadata, error: (any Error)?) {
+    guard !finished else { return }
+    finished = true
+    deadlineTimer?.cancel()
+    if let error {
+      connection.logger.error(
+        "handler failed", metadata: ["rpc.method": "\(call?.context.method.path ?? "")", "error": "\(String(reflecting: error))"])
+    }
+    log(status)
+    var headers = HeaderList()
+    if !headersSent {
+      // Trailers-only: one HEADERS frame with the status and all metadata.
+      headersSent = true
+      headers.add(":status", "200")
+      headers.add("content-type", "application/grpc")
+      headers.add("grpc-accept-encoding", "identity,gzip,deflate")
+      if let call { add(call.context.initialMetadata, to: &headers) }
+      addStatus(status, metadata, to: &headers)
+      submitResponse(headers, endStream: true)
+    } else {
+      addStatus(status, metadata, to: &headers)
+      trailers = headers
+      resumeData()
+    }
+  }
+
+  var isWritable: Bool { pending.readableBytes < connection.config.streamHighWaterMark }
+
+  func whenWritable(_ resume: @escaping (Bool) -> Void) {
+    if finished { return resume(false) }
+    writabilityWaiters.append(resume)
+  }
+
+  private func resumeWriters(_ writable: Bool) {
+    guard !writabilityWaiters.isEmpty else { return }
+    let waiters = writabilityWaiters
+    writabilityWaiters.removeAll()
+    for waiter in waiters { waiter(writable) }
+  }
+
+  // MARK: nghttp2 glue
+
+  /// A trailers-only error response before a call exists (bad headers, unknown method).
+  private func reject(_ status: Status, method: String? = nil) {
+    finished = true
+    log(status, method: method)
+    var headers = HeaderList()
+    headers.add(":status", "200")
+    headers.add("content-type", "application/grpc")
+    headers.add("grpc-accept-encoding", "identity,gzip,deflate")
+    addStatus(status, [:], to: &headers)
+    submitResponse(headers, endStream: true)
+  }
+
+  private func submitResponse(_ headers: HeaderList, endStream: Bool = false, body: [UInt8]? = nil) {
+    if let body {
+      pending.writeBytes(body)
+      trailers = nil
+    }
+    let rc = headers.withHeaders { nva, count in
+      if endStream {
+        return nghttp2_submit_response(connection.session, id, nva, count, nil)
+      }
+      var provider = nghttp2_data_provider()
+      provider.source.ptr = Unmanaged.passUnretained(self).toOpaque()
+      provider.read_callback = H2Connection.readResponseData
+      return nghttp2_submit_response(connection.session, id, nva, count, &provider)
+    }
+    if rc != 0 { connection.logger.debug("nghttp2_submit_response failed", metadata: ["rc": "\(rc)"]) }
+    connection.needsFlush()
+  }
+
+  private func resumeData() {
+    if dataDeferred {
+      dataDeferred = false
+      nghttp2_session_resume_data(connection.session, id)
+    }
+    connection.needsFlush()
+  }
+
+  /// nghttp2's data source: copies queued response bytes into a DATA frame.
+  func readData(into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
+    let count = min(length, pending.readableBytes)
+    if count > 0 {
+      pending.readWithUnsafeReadableBytes { source in
+        buffer.update(from: source.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+        return count
+      }
+      if pending.readableBytes == 0 { pending.clear() }
+    }
+    if pending.readableBytes == 0 {
+      if finished {
+        if let trailers {
+          flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+          self.trailers = nil
+          _ = trailers.withHeaders { nva, count in nghttp2_submit_trailer(connection.session, id, nva, count) }
+        } else {
+          flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue  // a plain HTTP error body
+        }
+      } else if count == 0 {
+        dataDeferred = true
+        return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+      }
+    }
+    if pending.readableBytes < connection.config.streamHighWaterMark / 2 { resumeWriters(true) }
+    return count
+  }
+
+  private func add(_ metadata: Metadata, to headers: inout HeaderList) {
+    for (key, value) in metadata where Metadata.isValidCustomKey(key) {
+      headers.add(key, Metadata.wireValue(value))
+    }
+  }
+
+  private func addStatus(_ status: Status, _ metadata: Metadata, to headers: inout HeaderList) {
+    headers.add("grpc-status", status.code.headerValue)
+    if !status.message.isEmpty {
+      headers.add("grpc-message", StatusMessageEncoding.encode(status.message))
+    }
+    if let call { add(call.context.trailingMetadata, to: &headers) }
+    add(metadata, to: &headers)
+  }
+
+  private func log(_ status: Status, method: String? = nil) {
+    connection.recordFinished(status: status)
+    let level = connection.config.rpcLogLevel
+    guard connection.logger.logLevel <= level else { return }
+    let duration = ContinuousClock.now - startTime
+    connection.logger.log(
+      level: level, "rpc",
+      metadata: [
+        "rpc.method": "\(method ?? call?.context.method.path ?? head.path ?? "")",
+        "rpc.status": "\(status.code.name)",
+        "rpc.duration_us": "\(duration.microseconds)",
+        "peer.address": "\(connection.peer)",
+      ])
+  }
+}
+
+extension Duration {
+  var nanoseconds: Int64 {
+    components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+  }
+
+  var microseconds: Int64 { nanoseconds / 1000 }
+}

@@ -1,0 +1,63 @@
+import CNGHTTP2
+
+/// Builds an `nghttp2_nv` array. Constant names and values (`StaticString`) go to nghttp2 without
+/// a copy; dynamic ones are gathered in one byte buffer that lives until `withHeaders` returns,
+/// and nghttp2 copies them while submitting.
+struct HeaderList {
+  private enum Part {
+    case constant(StaticString)
+    case dynamic(offset: Int, count: Int)
+  }
+
+  private var entries: [(name: Part, value: Part)] = []
+  private var bytes: [UInt8] = []
+
+  init() {
+    entries.reserveCapacity(8)
+  }
+
+  mutating func add(_ name: StaticString, _ value: StaticString) {
+    entries.append((.constant(name), .constant(value)))
+  }
+
+  mutating func add(_ name: StaticString, _ value: String) {
+    entries.append((.constant(name), store(value)))
+  }
+
+  mutating func add(_ name: String, _ value: String) {
+    entries.append((store(name), store(value)))
+  }
+
+  private mutating func store(_ string: String) -> Part {
+    let offset = bytes.count
+    bytes.append(contentsOf: string.utf8)
+    return .dynamic(offset: offset, count: bytes.count - offset)
+  }
+
+  /// Calls `body` with the array; the pointers are valid only during the call.
+  func withHeaders<Result>(_ body: (UnsafePointer<nghttp2_nv>, Int) -> Result) -> Result {
+    bytes.withUnsafeBufferPointer { storage in
+      // nghttp2 never writes through these pointers; its API is merely not const-correct.
+      let base = UnsafeMutablePointer(mutating: storage.baseAddress)
+      func resolve(_ part: Part) -> (UnsafeMutablePointer<UInt8>, Int, UInt8) {
+        switch part {
+        case .constant(let string):
+          (UnsafeMutablePointer(mutating: string.utf8Start), string.utf8CodeUnitCount, 1)
+        case .dynamic(let offset, let count):
+          (base.map { $0 + offset } ?? UnsafeMutablePointer(mutating: ("" as StaticString).utf8Start), count, 0)
+        }
+      }
+      var nva: [nghttp2_nv] = []
+      nva.reserveCapacity(entries.count)
+      for (name, value) in entries {
+        let n = resolve(name)
+        let v = resolve(value)
+        let noCopy =
+          (n.2 == 1 ? UInt8(NGHTTP2_NV_FLAG_NO_COPY_NAME.rawValue) : 0)
+          | (v.2 == 1 ? UInt8(NGHTTP2_NV_FLAG_NO_COPY_VALUE.rawValue) : 0)
+        nva.append(nghttp2_nv(name: n.0, value: v.0, namelen: n.1, valuelen: v.1, flags: noCopy))
+      }
+      return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+public import Logging
+import NIOCore
+extension HTTP2Server {
+  /// Listening address, limits and timeouts. Every value has a documented default.
+  public struct Config: Sendable {
+    /// Address to bind; loopback by default.
+    public var host: String
+    /// Port to bind; 0 picks a free one (see `HTTP2Server.boundPort`).
+    public var port: Int
+    /// Event loop threads; defaults to the CPUs this process may use.
+    public var eventLoopThreads: Int
+    /// SETTINGS_MAX_CONCURRENT_STREAMS: calls in flight per connection.
+    public var maxConcurrentStreams: UInt32
+    /// SETTINGS_MAX_HEADER_LIST_SIZE, and the limit enforced on request headers.
+    public var maxHeaderListBytes: Int
+    /// Largest request message accepted, compressed or not; larger is RESOURCE_EXHAUSTED.
+    public var maxReceiveMessageBytes: Int
+    /// SETTINGS_INITIAL_WINDOW_SIZE: per-stream receive window.
+    public var initialWindowSize: UInt32
+    /// The connection-level receive window.
+    public var connectionWindowSize: Int
+    /// Response bytes a stream may queue before a streaming handler's `send` waits.
+    public var streamHighWaterMark: Int
+    /// Longest deadline honoured; a larger `grpc-timeout` is clamped to it.
+    public var maxTimeout: Duration
+    /// A connection with no open stream for this long is closed (GOAWAY); nil keeps it open.
+    public var idleTimeout: Duration?
+    /// How long in-flight calls may run after SIGTERM before connections are closed under them.
+    public var shutdownGracePeriod: Duration
+    /// The level of the one log line per RPC (method, status, duration, peer).
+    public var rpcLogLevel: Logger.Level
+
+    public static var defaults: Self {
+      Self(
+        host: "127.0.0.1", port: 50051, eventLoopThreads: System.coreCount,
+        maxConcurrentStreams: 100, maxHeaderListBytes: 16 * 1024,
+        maxReceiveMessageBytes: 4 * 1024 * 1024, initialWindowSize: 1024 * 1024,
+        connectionWindowSize: 8 * 1024 * 1024, streamHighWaterMark: 64 * 1024,
+        maxTimeout: .seconds(3600), idleTimeout: .seconds(300), shutdownGracePeriod: .seconds(10),
+        rpcLogLevel: .info)
+    }
+  }
+}

@@ -1,0 +1,84 @@
+public import ArgumentParser
+import HTTP2Transport
+public import Logging
+import RPCCore
+import ServiceLifecycle
+import UnixSignals
+import StandardServices
+
+/// `marketplace-server`: the composition root. Parses flags, bootstraps logging once, builds the
+/// router and the services, and runs them in one service group until SIGTERM/SIGINT.
+@main
+struct MarketplaceServer: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "marketplace-server",
+    abstract: "The marketplace's gRPC server (h2c, prior knowledge).")
+
+  @Option(help: "Address to listen on.")
+  var host = HTTP2Server.Config.defaults.host
+
+  @Option(help: "Port to listen on (0 picks a free port, printed at start).")
+  var port = HTTP2Server.Config.defaults.port
+
+  @Option(help: "Least severe log level written: trace, debug, info, notice, warning, error, critical.")
+  var logLevel: Logger.Level = .info
+
+  @Option(help: "Level of the one log line per RPC (method, status, duration, peer).")
+  var rpcLogLevel: Logger.Level = HTTP2Server.Config.defaults.rpcLogLevel
+
+  @Option(help: "Event loop threads (default: one per usable CPU).")
+  var eventLoopThreads = HTTP2Server.Config.defaults.eventLoopThreads
+
+  @Option(help: "Concurrent calls per connection (SETTINGS_MAX_CONCURRENT_STREAMS).")
+  var maxConcurrentStreams = Int(HTTP2Server.Config.defaults.maxConcurrentStreams)
+
+  @Option(help: "Largest request message in bytes; larger is RESOURCE_EXHAUSTED.")
+  var maxReceiveMessageBytes = HTTP2Server.Config.defaults.maxReceiveMessageBytes
+
+  @Option(help: "Largest request header list in bytes (SETTINGS_MAX_HEADER_LIST_SIZE).")
+  var maxHeaderListBytes = HTTP2Server.Config.defaults.maxHeaderListBytes
+
+  @Option(help: "Seconds a connection may stay without calls before it is closed (0: never).")
+  var idleTimeoutSeconds = 300
+
+  @Option(help: "Seconds in-flight calls may run after SIGTERM before connections are closed.")
+  var shutdownGraceSeconds = 10
+
+  func validate() throws {
+    guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+    guard maxConcurrentStreams > 0 else { throw ValidationError("--max-concurrent-streams must be positive") }
+    guard maxReceiveMessageBytes > 0 else { throw ValidationError("--max-receive-message-bytes must be positive") }
+    guard eventLoopThreads > 0 else { throw ValidationError("--event-loop-threads must be positive") }
+  }
+
+  func run() async throws {
+    let level = logLevel
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = level
+      return handler
+    }
+    let logger = Logger(label: "marketplace")
+
+    var config = HTTP2Server.Config.defaults
+    config.host = host
+    config.port = port
+    config.eventLoopThreads = eventLoopThreads
+    config.maxConcurrentStreams = UInt32(maxConcurrentStreams)
+    config.maxReceiveMessageBytes = maxReceiveMessageBytes
+    config.maxHeaderListBytes = maxHeaderListBytes
+    config.idleTimeout = idleTimeoutSeconds > 0 ? .seconds(idleTimeoutSeconds) : nil
+    config.shutdownGracePeriod = .seconds(shutdownGraceSeconds)
+    config.rpcLogLevel = rpcLogLevel
+
+    let health = HealthService()
+    let router = StandardServiceSet.router(health: health)
+    let server = HTTP2Server(config: config, router: router, logger: logger)
+    let group = ServiceGroup(
+      configuration: .init(
+        services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+  }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,36 @@
+import RPCCore
+import Testing
+
+@Suite("metadata")
+struct MetadataTests {
+  @Test("-bin values are base64 on the wire, padded or not")
+  func binary() {
+    var metadata = Metadata()
+    let accepted = [
+      metadata.appendWireValue("x-trace-bin", "q6ur"), metadata.appendWireValue("x-pad-bin", "AQ=="),
+      metadata.appendWireValue("x-nopad-bin", "AQ"), metadata.appendWireValue("x-bad-bin", "not base64!"),
+    ]
+    #expect(accepted == [true, true, true, false])
+    #expect(metadata["x-trace-bin"] == [.binary([0xab, 0xab, 0xab])])
+    #expect(metadata["x-pad-bin"] == [.binary([1])])
+    #expect(metadata["x-nopad-bin"] == [.binary([1])])
+    #expect(metadata["x-bad-bin"].isEmpty)
+    #expect(Metadata.wireValue(.binary([0xab, 0xab, 0xab])) == "q6ur")
+    #expect(Metadata.wireValue(.binary([1, 2])) == "AQI=")
+  }
+
+  @Test("string values and key normalisation")
+  func strings() {
+    var metadata: Metadata = ["X-Request-Id": "abc"]
+    metadata.append("x-request-id", "def")
+    #expect(metadata.first("x-request-id") == "abc")
+    #expect(metadata["X-REQUEST-ID"] == [.string("abc"), .string("def")])
+  }
+
+  @Test("custom keys exclude reserved and malformed names", arguments: [
+    ("x-user", true), ("a.b_c-1", true), ("grpc-status", false), (":path", false), ("Upper", false), ("", false),
+  ])
+  func keys(_ key: String, _ valid: Bool) {
+    #expect(Metadata.isValidCustomKey(key) == valid)
+  }
+}

@@ -1,0 +1,27 @@
+import RPCCore
+import Testing
+
+@Suite("grpc-message percent-encoding")
+struct StatusMessageEncodingTests {
+  @Test(
+    "encoding",
+    arguments: [
+      ("plain message", "plain message"),
+      ("100%", "100%25"),
+      ("tab\there", "tab%09here"),
+      ("\t\ntest with whitespace\r\nand Unicode BMP ☺ and non-BMP 😈\t\n",
+       "%09%0Atest with whitespace%0D%0Aand Unicode BMP %E2%98%BA and non-BMP %F0%9F%98%88%09%0A"),
+      ("~ is printable", "~ is printable"),
+    ])
+  func encode(_ message: String, _ wire: String) {
+    #expect(StatusMessageEncoding.encode(message) == wire)
+    #expect(StatusMessageEncoding.decode(wire) == message)
+  }
+
+  @Test("malformed sequences decode verbatim", arguments: ["%", "%4", "%zz", "50%off", "%E2%98"])
+  func lenient(_ wire: String) {
+    let decoded = StatusMessageEncoding.decode(wire)
+    #expect(!decoded.isEmpty)
+    if !wire.contains("%E2") { #expect(decoded == wire) }
+  }
+}
