@@ -2,39 +2,55 @@
 ///
 /// Everything allocated lives until ``reset()`` or until the arena is released, so a message
 /// graph costs no per-field frees. Views and builders hold the arena strongly, which keeps what
-/// they point at alive. Not thread-safe: an arena belongs to one call on one event loop.
-public final class Arena {
-  /// Size of an ordinary chunk; allocations larger than half of it get a chunk of their own.
-  public static let chunkSize = 4096
-  private static let alignment = 16
+/// they point at alive. The first kilobyte is tail-allocated in the arena object itself, so the
+/// messages of a small call cost one allocation in all. Not thread-safe: an arena belongs to one
+/// call on one event loop.
+public final class Arena: ManagedBuffer<Arena.State, UInt8> {
+  /// Bytes stored in the arena object itself.
+  public static let inlineCapacity = 1024
+  /// Size of each further chunk; allocations larger than half of it get a chunk of their own.
+  public static let chunkSize = 8192
+  static let alignment = 16
 
-  private var chunks: [UnsafeMutableRawPointer] = []
-  private var cursor: UnsafeMutableRawPointer?
-  private var remaining = 0
+  public struct State {
+    var cursor: UnsafeMutableRawPointer?
+    var remaining = 0
+    var extraChunks: [UnsafeMutableRawPointer] = []
+  }
 
-  public init() {}
+  /// A new, empty arena.
+  public static func make() -> Arena {
+    let arena = unsafeDowncast(
+      Arena.create(minimumCapacity: inlineCapacity + alignment) { _ in State() }, to: Arena.self)
+    arena.reset()
+    return arena
+  }
 
   deinit {
-    for chunk in chunks { chunk.deallocate() }
+    for chunk in header.extraChunks { chunk.deallocate() }
   }
 
   /// Returns `byteCount` bytes aligned to 16, valid until `reset()` or the arena's end.
   public func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
     let size = max(Self.alignment, (byteCount + Self.alignment - 1) & ~(Self.alignment - 1))
-    if size <= remaining, let cursor {
-      self.cursor = cursor + size
-      remaining -= size
+    if size <= header.remaining, let cursor = header.cursor {
+      header.cursor = cursor + size
+      header.remaining -= size
       return cursor
     }
+    return allocateChunk(size)
+  }
+
+  private func allocateChunk(_ size: Int) -> UnsafeMutableRawPointer {
     if size > Self.chunkSize / 2 {
       let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: Self.alignment)
-      chunks.append(chunk)
+      header.extraChunks.append(chunk)
       return chunk
     }
     let chunk = UnsafeMutableRawPointer.allocate(byteCount: Self.chunkSize, alignment: Self.alignment)
-    chunks.append(chunk)
-    cursor = chunk + size
-    remaining = Self.chunkSize - size
+    header.extraChunks.append(chunk)
+    header.cursor = chunk + size
+    header.remaining = Self.chunkSize - size
     return chunk
   }
 
@@ -58,14 +74,14 @@ public final class Arena {
     }
   }
 
-  /// Frees every chunk but the first, which is kept for reuse.
+  /// Frees the extra chunks and makes the inline bytes available again.
   public func reset() {
-    guard let first = chunks.first else { return }
-    if chunks.count > 1 {
-      for chunk in chunks.dropFirst() { chunk.deallocate() }
-      chunks.removeSubrange(1...)
-    }
-    cursor = first
-    remaining = Self.chunkSize
+    for chunk in header.extraChunks { chunk.deallocate() }
+    header.extraChunks.removeAll(keepingCapacity: true)
+    // The tail storage lives as long as the object; align its start to 16.
+    let base = withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+    let aligned = base.alignedUp(toMultipleOf: Self.alignment)
+    header.cursor = aligned
+    header.remaining = Self.inlineCapacity
   }
 }

@@ -1,12 +1,18 @@
 public import RPCCore
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// The request headers of one stream, gathered header by header and validated per the gRPC over
 /// HTTP/2 spec once complete. Known headers are matched on bytes; only custom metadata and the
 /// values we keep become Strings.
 struct GRPCRequestHead {
-  var method: String?
-  var path: String?
+  var isPost = false
+  /// The route of `:path`, looked up from its bytes as the header arrives.
+  var route: RPCRouter.Lookup?
+  /// The content-type, kept only when it is not the plain "application/grpc".
   var contentType: String?
+  var isPlainGRPCContentType = false
   var timeout: String?
   var encoding: String?
   var acceptEncoding: String?
@@ -17,36 +23,37 @@ struct GRPCRequestHead {
   /// What to do with a stream whose headers are complete.
   enum Verdict {
     /// A valid gRPC request.
-    case accept(path: String, timeout: Duration?, encoding: CompressionAlgorithm, accepted: [CompressionAlgorithm])
+    case accept(RPCHandler, timeout: Duration?, encoding: CompressionAlgorithm, accepted: [CompressionAlgorithm])
     /// Not gRPC at all: a plain HTTP error status, no grpc-status.
     case rejectHTTP(status: StaticString, message: String)
     /// A gRPC request we cannot serve: a trailers-only response.
     case rejectGRPC(Status)
   }
 
-  mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+  mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, router: RPCRouter) {
     headerBytes += name.count + value.count + 32  // RFC 7541's accounting
     func string() -> String { String(decoding: value, as: UTF8.self) }
     if name.first == UInt8(ascii: ":") {
-      if name.elementsEqual(":path".utf8) {
-        path = string()
-      } else if name.elementsEqual(":method".utf8) {
-        method = string()
+      if name.equals(":path") {
+        route = router.lookup(path: value)
+      } else if name.equals(":method") {
+        isPost = value.equals("POST")
       }
       return  // :scheme and :authority are nghttp2's to check
     }
-    if name.elementsEqual("content-type".utf8) {
-      contentType = string()
-    } else if name.starts(with: "grpc-".utf8) {
-      if name.elementsEqual("grpc-timeout".utf8) {
+    if name.equals("content-type") {
+      isPlainGRPCContentType = value.equals("application/grpc")
+      if !isPlainGRPCContentType { contentType = string() }
+    } else if name.hasPrefix("grpc-") {
+      if name.equals("grpc-timeout") {
         timeout = string()
-      } else if name.elementsEqual("grpc-encoding".utf8) {
+      } else if name.equals("grpc-encoding") {
         encoding = string()
-      } else if name.elementsEqual("grpc-accept-encoding".utf8) {
+      } else if name.equals("grpc-accept-encoding") {
         acceptEncoding = string()
       }
       // other grpc- headers are reserved: not passed on as metadata
-    } else if !(name.elementsEqual("te".utf8) || name.elementsEqual("user-agent".utf8)) {
+    } else if !(name.equals("te") || name.equals("user-agent")) {
       if !metadata.appendWireValue(String(decoding: name, as: UTF8.self), string()) {
         invalidBinaryMetadata = true
       }
@@ -54,19 +61,25 @@ struct GRPCRequestHead {
   }
 
   func verdict(maxTimeout: Duration) -> Verdict {
-    guard method == "POST" else {
+    guard isPost else {
       return .rejectHTTP(status: "405", message: "gRPC requires the POST method")
     }
-    guard let contentType, contentType.hasPrefix("application/grpc"),
-      contentType.count == 16 || contentType.hasPrefix("application/grpc+")
-        || contentType.hasPrefix("application/grpc;")
-    else {
-      return .rejectHTTP(status: "415", message: "content-type must be application/grpc")
+    if !isPlainGRPCContentType {
+      guard let contentType,
+        contentType.hasPrefix("application/grpc+") || contentType.hasPrefix("application/grpc;")
+      else {
+        return .rejectHTTP(status: "415", message: "content-type must be application/grpc")
+      }
+      if contentType.hasPrefix("application/grpc+"), !contentType.hasPrefix("application/grpc+proto") {
+        return .rejectHTTP(status: "415", message: "only the protobuf codec is supported")
+      }
     }
-    if contentType.hasPrefix("application/grpc+"), !contentType.hasPrefix("application/grpc+proto") {
-      return .rejectHTTP(status: "415", message: "only the protobuf codec is supported")
+    let handler: RPCHandler
+    switch route {
+    case .found(let found): handler = found
+    case let lookup?: return .rejectGRPC(lookup.status!)
+    case nil: return .rejectGRPC(Status(code: .unimplemented, message: "missing :path"))
     }
-    guard let path else { return .rejectGRPC(Status(code: .unimplemented, message: "missing :path")) }
     var duration: Duration?
     if let timeout {
       guard let parsed = Timeout(decoding: timeout) else {
@@ -86,6 +99,17 @@ struct GRPCRequestHead {
       return .rejectGRPC(Status(code: .internal, message: "a -bin metadata value is not valid base64"))
     }
     let accepted = acceptEncoding.map(CompressionAlgorithm.parseAcceptEncoding) ?? []
-    return .accept(path: path, timeout: duration, encoding: algorithm, accepted: accepted)
+    return .accept(handler, timeout: duration, encoding: algorithm, accepted: accepted)
+  }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+  /// Byte equality with a constant, by memcmp: header names are matched on every request.
+  func equals(_ literal: StaticString) -> Bool {
+    count == literal.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, literal.utf8Start, count) == 0)
+  }
+
+  func hasPrefix(_ literal: StaticString) -> Bool {
+    count >= literal.utf8CodeUnitCount && memcmp(baseAddress!, literal.utf8Start, literal.utf8CodeUnitCount) == 0
   }
 }

@@ -25,13 +25,19 @@ extension H2Connection {
     return session!
   }
 
-  private static func connection(_ userData: UnsafeMutableRawPointer?) -> H2Connection {
-    Unmanaged<H2Connection>.fromOpaque(userData!).takeUnretainedValue()
+  /// Runs `body` with the connection behind user_data, with no retain/release: the connection
+  /// is alive for as long as its session can call back.
+  private static func withConnection<Result>(
+    _ userData: UnsafeMutableRawPointer?, _ body: (H2Connection) -> Result
+  ) -> Result {
+    Unmanaged<H2Connection>.fromOpaque(userData!)._withUnsafeGuaranteedRef(body)
   }
 
-  private static func stream(_ session: OpaquePointer?, _ streamID: Int32) -> H2Stream? {
-    guard let data = nghttp2_session_get_stream_user_data(session, streamID) else { return nil }
-    return Unmanaged<H2Stream>.fromOpaque(data).takeUnretainedValue()
+  /// Runs `body` with the stream behind a stream's user data, if it still has one (DATA and
+  /// HEADERS callbacks may come after the stream closed).
+  private static func withStream(_ session: OpaquePointer?, _ streamID: Int32, _ body: (H2Stream) -> Void) {
+    guard let data = nghttp2_session_get_stream_user_data(session, streamID) else { return }
+    Unmanaged<H2Stream>.fromOpaque(data)._withUnsafeGuaranteedRef(body)
   }
 
   /// The callbacks table, built once and shared by every session (nghttp2 copies it).
@@ -40,11 +46,12 @@ extension H2Connection {
     nghttp2_session_callbacks_new(&callbacks)
 
     nghttp2_session_callbacks_set_send_callback(callbacks) { _, data, length, _, userData in
-      let connection = H2Connection.connection(userData)
-      // Stop producing once a good batch is gathered; flush() writes it and calls send again.
-      if connection.outbound.readableBytes >= 256 * 1024 { return Int(NGHTTP2_ERR_WOULDBLOCK.rawValue) }
-      connection.outbound.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
-      return length
+      H2Connection.withConnection(userData) { connection in
+        // Stop producing once a good batch is gathered; flush() writes it and calls send again.
+        if connection.outbound.readableBytes >= 256 * 1024 { return Int(NGHTTP2_ERR_WOULDBLOCK.rawValue) }
+        connection.outbound.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+        return length
+      }
     }
 
     nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { session, frame, userData in
@@ -52,51 +59,53 @@ extension H2Connection {
       guard frame.hd.type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST else {
         return 0
       }
-      let connection = H2Connection.connection(userData)
-      let stream = H2Stream(id: frame.hd.stream_id, connection: connection)
-      nghttp2_session_set_stream_user_data(session, frame.hd.stream_id, Unmanaged.passRetained(stream).toOpaque())
-      connection.streamOpened(stream)
+      H2Connection.withConnection(userData) { connection in
+        let stream = H2Stream(id: frame.hd.stream_id, connection: connection)
+        nghttp2_session_set_stream_user_data(session, frame.hd.stream_id, Unmanaged.passRetained(stream).toOpaque())
+        connection.streamOpened(stream)
+      }
       return 0
     }
 
     nghttp2_session_callbacks_set_on_header_callback(callbacks) { session, frame, name, nameLength, value, valueLength, _, _ in
       let frame = frame!.pointee
       // Trailers from the client carry nothing we use.
-      guard frame.headers.cat == NGHTTP2_HCAT_REQUEST, let stream = H2Connection.stream(session, frame.hd.stream_id) else {
-        return 0
+      guard frame.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
+      H2Connection.withStream(session, frame.hd.stream_id) { stream in
+        stream.head.add(
+          name: UnsafeBufferPointer(start: name, count: nameLength),
+          value: UnsafeBufferPointer(start: value, count: valueLength), router: stream.connection.router)
       }
-      stream.head.add(
-        name: UnsafeBufferPointer(start: name, count: nameLength),
-        value: UnsafeBufferPointer(start: value, count: valueLength))
       return 0
     }
 
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { session, frame, _ in
       let frame = frame!.pointee
       let type = frame.hd.type
-      guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue),
-        let stream = H2Connection.stream(session, frame.hd.stream_id)
-      else { return 0 }
-      if type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST {
-        stream.headersComplete()
-      }
-      if frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 {
-        stream.receiveEnd()
+      guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue) else { return 0 }
+      H2Connection.withStream(session, frame.hd.stream_id) { stream in
+        if type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST {
+          stream.headersComplete()
+        }
+        if frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 {
+          stream.receiveEnd()
+        }
       }
       return 0
     }
 
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { session, _, streamID, data, length, _ in
-      // DATA may arrive after the stream closed; the user data is then gone.
-      guard let stream = H2Connection.stream(session, streamID) else { return 0 }
-      stream.receiveData(UnsafeRawBufferPointer(start: data, count: length))
+      H2Connection.withStream(session, streamID) { stream in
+        stream.receiveData(UnsafeRawBufferPointer(start: data, count: length))
+      }
       return 0
     }
 
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { session, streamID, errorCode, userData in
-      guard let stream = H2Connection.stream(session, streamID) else { return 0 }
+      guard let data = nghttp2_session_get_stream_user_data(session, streamID) else { return 0 }
       nghttp2_session_set_stream_user_data(session, streamID, nil)
-      H2Connection.connection(userData).streamClosed(stream, errorCode: errorCode)
+      let stream = Unmanaged<H2Stream>.fromOpaque(data).takeUnretainedValue()
+      H2Connection.withConnection(userData) { $0.streamClosed(stream, errorCode: errorCode) }
       return 0
     }
 
@@ -106,8 +115,9 @@ extension H2Connection {
   /// The data provider's read callback; `source.ptr` is the stream, unretained (nghttp2 holds the
   /// stream's retained reference as user data while the provider is live).
   static let readResponseData: nghttp2_data_source_read_callback = { _, _, buffer, length, flags, source, _ in
-    let stream = Unmanaged<H2Stream>.fromOpaque(source!.pointee.ptr!).takeUnretainedValue()
-    return stream.readData(into: buffer!, length: length, flags: flags!)
+    Unmanaged<H2Stream>.fromOpaque(source!.pointee.ptr!)._withUnsafeGuaranteedRef {
+      $0.readData(into: buffer!, length: length, flags: flags!)
+    }
   }
 }
 

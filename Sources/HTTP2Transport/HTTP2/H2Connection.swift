@@ -113,6 +113,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
 
   func channelInactive(context: ChannelHandlerContext) {
     idleTimer?.cancel()
+    idleTimer = nil
     closing = true
     while let stream = firstStream {
       streamClosed(stream, errorCode: NGHTTP2_CANCEL.rawValue)
@@ -121,7 +122,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       nghttp2_session_del(session)
       self.session = nil
     }
-    registry.remove(self)
+    registry.remove(self, ok: callsOK, failed: callsFailed)
     context.fireChannelInactive()
   }
 
@@ -136,9 +137,10 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
   func needsFlush() {
     guard !inReadBurst, !flushScheduled else { return }
     flushScheduled = true
-    eventLoop.execute { [self] in
-      flushScheduled = false
-      flush()
+    let connection = NIOLoopBound(self, eventLoop: eventLoop)
+    eventLoop.execute {
+      connection.value.flushScheduled = false
+      connection.value.flush()
     }
   }
 
@@ -153,9 +155,10 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
         return
       }
       guard outbound.readableBytes > 0 else { break }
-      let chunk = outbound
-      outbound = allocator.buffer(capacity: 16 * 1024)
-      context.writeAndFlush(wrapOutboundOut(chunk), promise: nil)
+      context.writeAndFlush(wrapOutboundOut(outbound), promise: nil)
+      // The socket write usually completes within writeAndFlush, leaving our buffer the only
+      // reference to its storage: clear() then reuses it instead of allocating anew.
+      outbound.clear()
     }
     if nghttp2_session_want_read(session) == 0, nghttp2_session_want_write(session) == 0 {
       close()
@@ -200,17 +203,27 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     }
   }
 
+  /// Calls finished on this connection, added to the server's totals when it closes (no shared
+  /// counter is touched per call).
+  private var callsOK = 0
+  private var callsFailed = 0
+
   func recordFinished(status: Status) {
-    registry.count(status.code)
+    if status.code == .ok { callsOK += 1 } else { callsFailed += 1 }
   }
+
+  /// Whether the per-RPC log line is written at all; decided once per connection.
+  private(set) lazy var logsRPCs = logger.logLevel <= config.rpcLogLevel
 
   private func armIdleTimer() {
     guard let idle = config.idleTimeout else { return }
     idleTimer?.cancel()
-    idleTimer = eventLoop.scheduleTask(in: .nanoseconds(idle.nanoseconds)) { [weak self] in
-      guard let self, openStreams == 0 else { return }
-      logger.debug("closing idle connection", metadata: ["peer.address": "\(peer)"])
-      goAway()
+    let bound = NIOLoopBound(self, eventLoop: eventLoop)  // the timer is cancelled when the channel closes
+    idleTimer = eventLoop.scheduleTask(in: .nanoseconds(idle.nanoseconds)) {
+      let connection = bound.value
+      guard connection.openStreams == 0 else { return }
+      connection.logger.debug("closing idle connection", metadata: ["peer.address": "\(connection.peer)"])
+      connection.goAway()
     }
   }
 
@@ -250,18 +263,16 @@ final class ConnectionRegistry: Sendable {
     state.withLock { $0.connections[ObjectIdentifier(connection)] = (connection.eventLoop, box) }
   }
 
-  func remove(_ connection: H2Connection) {
+  func remove(_ connection: H2Connection, ok: Int, failed: Int) {
     let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
       state.connections[ObjectIdentifier(connection)] = nil
+      state.ok += ok
+      state.failed += failed
       guard state.connections.isEmpty else { return [] }
       defer { state.drainedWaiters.removeAll() }
       return state.drainedWaiters
     }
     for waiter in waiters { waiter.resume() }
-  }
-
-  func count(_ code: Status.Code) {
-    state.withLock { if code == .ok { $0.ok += 1 } else { $0.failed += 1 } }
   }
 
   var totals: (ok: Int, failed: Int) { state.withLock { ($0.ok, $0.failed) } }
@@ -270,7 +281,7 @@ final class ConnectionRegistry: Sendable {
   func forEach(_ body: @escaping @Sendable (H2Connection) -> Void) {
     let connections = state.withLock { Array($0.connections.values) }
     for (loop, box) in connections {
-      loop.execute { box.connection.map(body) }
+      loop.execute { body(box.connection) }
     }
   }
 
@@ -287,9 +298,10 @@ final class ConnectionRegistry: Sendable {
   }
 }
 
-/// Carries a connection reference to its own event loop.
+/// Carries a connection reference to its own event loop. Strong: the registry drops it when the
+/// channel closes (a weak reference would put every retain of the connection on a slow path).
 final class H2ConnectionBox: @unchecked Sendable {  // the connection is only touched on its loop
-  weak var connection: H2Connection?
+  let connection: H2Connection
   init(_ connection: H2Connection) { self.connection = connection }
 }
 

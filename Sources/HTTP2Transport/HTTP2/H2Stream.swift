@@ -10,18 +10,27 @@ public import RPCCore
 /// first HEADERS frame until the stream closes.
 final class H2Stream: ServerStreamSink {
   let id: Int32
-  unowned let connection: H2Connection
+  /// Unowned without checks: a connection closes all its streams before it goes away, and a
+  /// closed stream's call no longer reaches it (its sink is released at finish or cancel).
+  unowned(unsafe) let connection: H2Connection
   var head = GRPCRequestHead()
   private(set) var call: ServerCall?
   private var deframer: MessageDeframer
   private var requestEncoding = CompressionAlgorithm.identity
-  private let startTime = ContinuousClock.now
+  private let startTime: ContinuousClock.Instant?
   private var deadlineTimer: Scheduled<Void>?
 
   // Response side.
   private var headersSent = false
-  private var pending: ByteBuffer
-  private var trailers: HeaderList?
+  private var pending: ByteBuffer?
+  /// A response message not yet packed: packed by the data source straight into the DATA frame
+  /// when it fits there, which saves a buffer and a copy (the common, one-small-message case).
+  private var unpacked: (message: any MessageSerializer, size: Int)?
+  private enum Trailers {
+    case ok
+    case custom(HeaderList)
+  }
+  private var trailers: Trailers?
   private var dataDeferred = false
   private var writabilityWaiters: [(Bool) -> Void] = []
   private(set) var finished = false
@@ -29,13 +38,14 @@ final class H2Stream: ServerStreamSink {
   // The connection's list of open streams.
   var isOpen = true
   var next: H2Stream?
-  weak var previous: H2Stream?
+  /// Unowned without checks: the previous stream is in the list, which holds it.
+  unowned(unsafe) var previous: H2Stream?
 
   init(id: Int32, connection: H2Connection) {
     self.id = id
     self.connection = connection
     self.deframer = MessageDeframer(maxMessageBytes: connection.config.maxReceiveMessageBytes)
-    self.pending = connection.allocator.buffer(capacity: 0)
+    self.startTime = connection.logsRPCs ? .now : nil
   }
 
   // MARK: Request
@@ -56,14 +66,7 @@ final class H2Stream: ServerStreamSink {
       submitResponse(headers, body: Array(message.utf8))
     case .rejectGRPC(let status):
       reject(status)
-    case .accept(let path, let timeout, let encoding, let accepted):
-      let handler: RPCHandler
-      switch connection.router.lookup(path: path) {
-      case .found(let found):
-        handler = found
-      case let lookup:
-        return reject(lookup.status!, method: path)
-      }
+    case .accept(let handler, let timeout, let encoding, let accepted):
       requestEncoding = encoding
       let deadline = timeout.map { ContinuousClock.now + $0 }
       let context = ServerContext(
@@ -72,8 +75,10 @@ final class H2Stream: ServerStreamSink {
       let call = ServerCall(handler: handler, context: context, sink: self, executor: connection.executor)
       self.call = call
       if let timeout {
-        deadlineTimer = connection.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { [weak self] in
-          self?.call?.cancel(status: Status(code: .deadlineExceeded, message: "deadline exceeded"))
+        // The timer holds the stream until it fires or the stream closes and cancels it.
+        let stream = NIOLoopBound(self, eventLoop: connection.eventLoop)
+        deadlineTimer = connection.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+          stream.value.call?.cancel(status: Status(code: .deadlineExceeded, message: "deadline exceeded"))
         }
       }
       call.start()
@@ -133,15 +138,19 @@ final class H2Stream: ServerStreamSink {
     let format = compress ? Zlib.Format(context.responseEncoding) : nil
     if !headersSent {
       headersSent = true
-      var headers = HeaderList()
-      headers.add(":status", "200")
-      headers.add("content-type", "application/grpc")
-      if context.responseEncoding != .identity {
-        headers.add("grpc-encoding", context.responseEncoding.rawValue)
+      if context.responseEncoding == .identity, context.initialMetadata.isEmpty {
+        submitResponse(ConstantHeaders.plainResponse)
+      } else {
+        var headers = HeaderList()
+        headers.add(":status", "200")
+        headers.add("content-type", "application/grpc")
+        if context.responseEncoding != .identity {
+          headers.add("grpc-encoding", context.responseEncoding.rawValue)
+        }
+        headers.add("grpc-accept-encoding", "identity,gzip,deflate")
+        add(context.initialMetadata, to: &headers)
+        submitResponse(headers)
       }
-      headers.add("grpc-accept-encoding", "identity,gzip,deflate")
-      add(context.initialMetadata, to: &headers)
-      submitResponse(headers)
     }
     let size = message.serializedSize
     if let format {
@@ -158,7 +167,10 @@ final class H2Stream: ServerStreamSink {
       appendFrame(compressed: true, count: compressed.count) { destination in
         compressed.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
       }
+    } else if pendingBytes == 0, unpacked == nil {
+      unpacked = (message, size)
     } else {
+      spillUnpacked()
       appendFrame(compressed: false, count: size) { destination in
         if size > 0 { message.serialize(into: destination) }
       }
@@ -166,15 +178,27 @@ final class H2Stream: ServerStreamSink {
     resumeData()
   }
 
+  /// Packs the waiting message into the pending buffer (it did not fit a frame, or more follow).
+  private func spillUnpacked() {
+    guard let (message, size) = unpacked else { return }
+    unpacked = nil
+    appendFrame(compressed: false, count: size) { destination in
+      if size > 0 { message.serialize(into: destination) }
+    }
+  }
+
   private func appendFrame(compressed: Bool, count: Int, _ write: (UnsafeMutableRawPointer) -> Void) {
     let total = MessageFramer.prefixLength + count
-    pending.reserveCapacity(minimumWritableBytes: total)
-    pending.withUnsafeMutableWritableBytes { buffer in
+    if pending == nil { pending = connection.allocator.buffer(capacity: total) }
+    pending!.reserveCapacity(minimumWritableBytes: total)
+    pending!.withUnsafeMutableWritableBytes { buffer in
       MessageFramer.writePrefix(compressed: compressed, length: count, to: buffer.baseAddress!)
       write(buffer.baseAddress! + MessageFramer.prefixLength)
     }
-    pending.moveWriterIndex(forwardBy: total)
+    pending!.moveWriterIndex(forwardBy: total)
   }
+
+  private var pendingBytes: Int { (pending?.readableBytes ?? 0) + (unpacked.map { MessageFramer.prefixLength + $0.size } ?? 0) }
 
   func finish(status: Status, trailers metadata: Metadata, error: (any Error)?) {
     guard !finished else { return }
@@ -196,13 +220,17 @@ final class H2Stream: ServerStreamSink {
       addStatus(status, metadata, to: &headers)
       submitResponse(headers, endStream: true)
     } else {
-      addStatus(status, metadata, to: &headers)
-      trailers = headers
+      if status.code == .ok, status.message.isEmpty, metadata.isEmpty, call?.context.trailingMetadata.isEmpty ?? true {
+        trailers = .ok
+      } else {
+        addStatus(status, metadata, to: &headers)
+        trailers = .custom(headers)
+      }
       resumeData()
     }
   }
 
-  var isWritable: Bool { pending.readableBytes < connection.config.streamHighWaterMark }
+  var isWritable: Bool { pendingBytes < connection.config.streamHighWaterMark }
 
   func whenWritable(_ resume: @escaping (Bool) -> Void) {
     if finished { return resume(false) }
@@ -219,9 +247,9 @@ final class H2Stream: ServerStreamSink {
   // MARK: nghttp2 glue
 
   /// A trailers-only error response before a call exists (bad headers, unknown method).
-  private func reject(_ status: Status, method: String? = nil) {
+  private func reject(_ status: Status) {
     finished = true
-    log(status, method: method)
+    log(status)
     var headers = HeaderList()
     headers.add(":status", "200")
     headers.add("content-type", "application/grpc")
@@ -232,10 +260,17 @@ final class H2Stream: ServerStreamSink {
 
   private func submitResponse(_ headers: HeaderList, endStream: Bool = false, body: [UInt8]? = nil) {
     if let body {
-      pending.writeBytes(body)
-      trailers = nil
+      pending = connection.allocator.buffer(bytes: body)
     }
-    let rc = headers.withHeaders { nva, count in
+    submit(endStream: endStream) { headers.withHeaders($0) }
+  }
+
+  private func submitResponse(_ headers: ConstantHeaders) {
+    submit(endStream: false) { headers.withHeaders($0) }
+  }
+
+  private func submit(endStream: Bool, _ withHeaders: ((UnsafePointer<nghttp2_nv>, Int) -> Int32) -> Int32) {
+    let rc = withHeaders { nva, count in
       if endStream {
         return nghttp2_submit_response(connection.session, id, nva, count, nil)
       }
@@ -258,20 +293,35 @@ final class H2Stream: ServerStreamSink {
 
   /// nghttp2's data source: copies queued response bytes into a DATA frame.
   func readData(into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
-    let count = min(length, pending.readableBytes)
-    if count > 0 {
-      pending.readWithUnsafeReadableBytes { source in
+    var count = 0
+    if let (message, size) = unpacked {
+      if MessageFramer.prefixLength + size <= length {
+        unpacked = nil
+        MessageFramer.writePrefix(compressed: false, length: size, to: buffer)
+        if size > 0 { message.serialize(into: buffer + MessageFramer.prefixLength) }
+        count = MessageFramer.prefixLength + size
+      } else {
+        spillUnpacked()
+      }
+    }
+    if count == 0, pendingBytes > 0 {
+      count = min(length, pendingBytes)
+      pending!.readWithUnsafeReadableBytes { source in
         buffer.update(from: source.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
         return count
       }
-      if pending.readableBytes == 0 { pending.clear() }
+      if pending!.readableBytes == 0 { pending!.clear() }
     }
-    if pending.readableBytes == 0 {
+    if pendingBytes == 0 {
       if finished {
         if let trailers {
           flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
           self.trailers = nil
-          _ = trailers.withHeaders { nva, count in nghttp2_submit_trailer(connection.session, id, nva, count) }
+          let session = connection.session
+          switch trailers {
+          case .ok: _ = ConstantHeaders.okTrailers.withHeaders { nghttp2_submit_trailer(session, id, $0, $1) }
+          case .custom(let list): _ = list.withHeaders { nghttp2_submit_trailer(session, id, $0, $1) }
+          }
         } else {
           flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue  // a plain HTTP error body
         }
@@ -280,11 +330,12 @@ final class H2Stream: ServerStreamSink {
         return Int(NGHTTP2_ERR_DEFERRED.rawValue)
       }
     }
-    if pending.readableBytes < connection.config.streamHighWaterMark / 2 { resumeWriters(true) }
+    if pendingBytes < connection.config.streamHighWaterMark / 2 { resumeWriters(true) }
     return count
   }
 
   private func add(_ metadata: Metadata, to headers: inout HeaderList) {
+    guard !metadata.isEmpty else { return }
     for (key, value) in metadata where Metadata.isValidCustomKey(key) {
       headers.add(key, Metadata.wireValue(value))
     }
@@ -299,15 +350,14 @@ final class H2Stream: ServerStreamSink {
     add(metadata, to: &headers)
   }
 
-  private func log(_ status: Status, method: String? = nil) {
+  private func log(_ status: Status) {
     connection.recordFinished(status: status)
-    let level = connection.config.rpcLogLevel
-    guard connection.logger.logLevel <= level else { return }
+    guard let startTime else { return }
     let duration = ContinuousClock.now - startTime
     connection.logger.log(
-      level: level, "rpc",
+      level: connection.config.rpcLogLevel, "rpc",
       metadata: [
-        "rpc.method": "\(method ?? call?.context.method.path ?? head.path ?? "")",
+        "rpc.method": "\(call?.context.method.path ?? "-")",
         "rpc.status": "\(status.code.name)",
         "rpc.duration_us": "\(duration.microseconds)",
         "peer.address": "\(connection.peer)",

@@ -61,3 +61,30 @@ struct HeaderList {
     }
   }
 }
+
+/// A header list made only of constants, built once: the common responses submit it with no
+/// allocation at all.
+struct ConstantHeaders: @unchecked Sendable {  // immutable; the pointers are to StaticString bytes
+  private let nva: [nghttp2_nv]
+
+  init(_ pairs: [(StaticString, StaticString)]) {
+    let noCopy = UInt8(NGHTTP2_NV_FLAG_NO_COPY_NAME.rawValue | NGHTTP2_NV_FLAG_NO_COPY_VALUE.rawValue)
+    nva = pairs.map { name, value in
+      nghttp2_nv(
+        name: UnsafeMutablePointer(mutating: name.utf8Start), value: UnsafeMutablePointer(mutating: value.utf8Start),
+        namelen: name.utf8CodeUnitCount, valuelen: value.utf8CodeUnitCount, flags: noCopy)
+    }
+  }
+
+  func withHeaders<Result>(_ body: (UnsafePointer<nghttp2_nv>, Int) -> Result) -> Result {
+    nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+  }
+
+  /// The response headers of a call with no initial metadata and uncompressed responses.
+  static let plainResponse = ConstantHeaders([
+    (":status", "200"), ("content-type", "application/grpc"), ("grpc-accept-encoding", "identity,gzip,deflate"),
+  ])
+
+  /// The trailers of a call that ended OK with no trailing metadata.
+  static let okTrailers = ConstantHeaders([("grpc-status", "0")])
+}

@@ -24,7 +24,7 @@ public protocol ProtoMessage {
 extension ProtoMessage {
   /// Unpacks `bytes` into a new arena and returns a view, or nil for invalid bytes.
   public static func parse(_ bytes: UnsafeRawBufferPointer) -> View? {
-    let arena = Arena()
+    let arena = Arena.make()
     guard let pointer = decode(bytes, arena: arena) else { return nil }
     return view(of: InboundMessage(pointer: pointer, arena: arena))
   }

@@ -52,7 +52,7 @@ extension RPCRouter {
       RPCHandler(
         method: method, decode: { Request.decode($0, arena: $1) },
         body: .clientStreaming { requests, context in
-          let response = Response.builder(in: Arena())
+          let response = Response.builder(in: Arena.make())
           try await handler(RequestMessages(stream: requests), context, response)
           return response
         }))

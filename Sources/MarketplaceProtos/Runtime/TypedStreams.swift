@@ -21,17 +21,15 @@ public struct RequestMessages<Message: ProtoMessage>: AsyncSequence {
   }
 }
 
-/// Sends the response messages of a streaming call. Each message is built in place in a scratch
-/// arena, packed into the outbound frame, and the arena reused for the next one.
+/// Sends the response messages of a streaming call. Each message is built in place in an arena
+/// of its own, which lives until the transport has packed it into the outbound frame.
 public struct ResponseMessages<Message: ProtoMessage> {
   let writer: ResponseWriter
-  let arena = Arena()
 
   /// Builds and sends one message; suspends while the peer reads slowly.
   /// `compress: false` sends it uncompressed even when the call compresses responses.
   public func send(compress: Bool = true, _ build: (Message.Builder) throws -> Void) async throws {
-    defer { arena.reset() }
-    let builder = Message.builder(in: arena)
+    let builder = Message.builder(in: Arena.make())
     try build(builder)
     try await writer.send(builder, compress: compress)
   }

@@ -1,5 +1,9 @@
 /// A response message ready to be packed: generated builders conform. RPCCore knows nothing of
 /// the C structs behind it; it asks for the size, then has it pack into the outbound frame.
+///
+/// - Important: the transport may pack a message after `send` returns (straight into the DATA
+///   frame, when the peer's window opens), so what it points at must stay valid and unchanged:
+///   builders keep their arena alive, and each streamed message gets an arena of its own.
 public protocol MessageSerializer {
   /// The packed size in bytes.
   var serializedSize: Int { get }

@@ -1,21 +1,31 @@
 /// Maps `:path` to handlers. Built once at start-up, then read concurrently by every connection.
+///
+/// Lookups take the path's bytes as nghttp2 hands them over, so a routed call makes no String:
+/// an open-addressing table indexed by an FNV-1a hash, confirmed by comparing the bytes.
 public struct RPCRouter: Sendable {
-  private var handlers: [String: RPCHandler] = [:]
+  private var handlers: [RPCHandler] = []
+  private var paths: [[UInt8]] = []
+  /// Index into `handlers` + 1 (0 is empty); the count is a power of two at most half full.
+  private var slots: [Int32] = []
   private var services: Set<String> = []
 
   public init() {}
 
   /// Registers a handler; registering a method twice is a programming error.
   public mutating func register(_ handler: RPCHandler) {
-    precondition(handlers[handler.method.path] == nil, "\(handler.method) registered twice")
-    handlers[handler.method.path] = handler
+    precondition(index(of: Array(handler.method.path.utf8)) == nil, "\(handler.method) registered twice")
+    handlers.append(handler)
+    paths.append(Array(handler.method.path.utf8))
     services.insert(handler.method.service)
+    rebuildSlots()
   }
 
   /// Replaces the handler of an already registered method (for a faster variant of one method).
   public mutating func replace(_ handler: RPCHandler) {
-    precondition(handlers[handler.method.path] != nil, "\(handler.method) is not registered")
-    handlers[handler.method.path] = handler
+    guard let index = index(of: Array(handler.method.path.utf8)) else {
+      preconditionFailure("\(handler.method) is not registered")
+    }
+    handlers[index] = handler
   }
 
   public enum Lookup {
@@ -26,21 +36,59 @@ public struct RPCRouter: Sendable {
   }
 
   public func lookup(path: String) -> Lookup {
-    if let handler = handlers[path] { return .found(handler) }
-    let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+    var path = path
+    return path.withUTF8 { lookup(path: $0) }
+  }
+
+  public func lookup(path: UnsafeBufferPointer<UInt8>) -> Lookup {
+    if let index = index(of: path) { return .found(handlers[index]) }
+    let parts = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
     guard parts.count == 3, parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else {
       return .malformedPath
     }
-    let service = String(parts[1])
+    let service = String(decoding: parts[1], as: UTF8.self)
     guard services.contains(service) else { return .unknownService(service) }
-    return .unknownMethod(service: service, method: String(parts[2]))
+    return .unknownMethod(service: service, method: String(decoding: parts[2], as: UTF8.self))
   }
 
   /// Fully qualified names of the registered services, sorted.
   public var serviceNames: [String] { services.sorted() }
 
   /// Every registered method, sorted by path.
-  public var methods: [MethodDescriptor] { handlers.values.map(\.method).sorted { $0.path < $1.path } }
+  public var methods: [MethodDescriptor] { handlers.map(\.method).sorted { $0.path < $1.path } }
+
+  // MARK: The table
+
+  private func index(of path: some Collection<UInt8>) -> Int? {
+    guard !slots.isEmpty else { return nil }
+    let mask = slots.count - 1
+    var slot = Self.hash(path) & mask
+    while true {
+      let entry = Int(slots[slot])
+      if entry == 0 { return nil }
+      if paths[entry - 1].elementsEqual(path) { return entry - 1 }
+      slot = (slot + 1) & mask
+    }
+  }
+
+  private mutating func rebuildSlots() {
+    var capacity = 16
+    while capacity < handlers.count * 2 { capacity *= 2 }
+    slots = Array(repeating: 0, count: capacity)
+    for (index, path) in paths.enumerated() {
+      var slot = Self.hash(path) & (capacity - 1)
+      while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+      slots[slot] = Int32(index + 1)
+    }
+  }
+
+  private static func hash(_ bytes: some Collection<UInt8>) -> Int {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes {
+      hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+    }
+    return Int(truncatingIfNeeded: hash >> 1)
+  }
 }
 
 extension RPCRouter.Lookup {

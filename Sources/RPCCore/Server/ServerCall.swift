@@ -73,7 +73,7 @@ public final class ServerCall {
     case .receiving, .running:
       break
     }
-    let arena = Arena()
+    let arena = Arena.make()
     guard let pointer = handler.decode(bytes, arena) else {
       finish(
         Status(code: .internal, message: "could not decode the request as \(handler.method)'s input message"),
