@@ -25,6 +25,14 @@ extension HTTP2Server {
     public var maxTimeout: Duration
     /// A connection with no open stream for this long is closed (GOAWAY); nil keeps it open.
     public var idleTimeout: Duration?
+    /// A connection quiet this long gets a PING, to find peers that vanished; nil never pings.
+    public var keepaliveInterval: Duration?
+    /// How long a keepalive PING may wait for its ACK before the connection is closed.
+    public var keepaliveTimeout: Duration
+    /// Clients may ping at most this often without traffic in between (gRPC's enforcement
+    /// policy); past `maxPingStrikes` such pings the connection gets GOAWAY ENHANCE_YOUR_CALM.
+    public var minClientPingInterval: Duration
+    public var maxPingStrikes: Int
     /// How long in-flight calls may run after SIGTERM before connections are closed under them.
     public var shutdownGracePeriod: Duration
     /// The level of the one log line per RPC (method, status, duration, peer).
@@ -36,7 +44,9 @@ extension HTTP2Server {
         maxConcurrentStreams: 100, maxHeaderListBytes: 16 * 1024,
         maxReceiveMessageBytes: 4 * 1024 * 1024, initialWindowSize: 1024 * 1024,
         connectionWindowSize: 8 * 1024 * 1024, streamHighWaterMark: 64 * 1024,
-        maxTimeout: .seconds(3600), idleTimeout: .seconds(300), shutdownGracePeriod: .seconds(10),
+        maxTimeout: .seconds(3600), idleTimeout: .seconds(300), keepaliveInterval: .seconds(7200),
+        keepaliveTimeout: .seconds(20), minClientPingInterval: .seconds(300), maxPingStrikes: 2,
+        shutdownGracePeriod: .seconds(10),
         rpcLogLevel: .info)
     }
   }

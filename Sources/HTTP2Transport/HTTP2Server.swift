@@ -84,17 +84,11 @@ public final class HTTP2Server: Service {
     }
     logger.notice("shutting down: no new connections; draining calls in flight", metadata: ["grace_seconds": "\(config.shutdownGracePeriod.components.seconds)"])
     registry.forEach { $0.goAway() }
-    let drained = await withTaskGroup(of: Bool.self) { group in
-      group.addTask { await registry.waitUntilDrained(); return true }
-      group.addTask { try? await Task.sleep(for: config.shutdownGracePeriod); return false }
-      let first = await group.next()!
-      group.cancelAll()
-      return first
-    }
+    let drained = await registry.waitUntilDrained(timeout: config.shutdownGracePeriod, timer: group.next())
     if !drained {
       logger.warning("grace period over: closing connections with calls still running")
       registry.forEach { $0.forceClose() }
-      await registry.waitUntilDrained()
+      _ = await registry.waitUntilDrained(timeout: nil, timer: group.next())
     }
     let totals = registry.totals
     logger.notice("stopped", metadata: ["rpcs_ok": "\(totals.ok)", "rpcs_failed": "\(totals.failed)"])

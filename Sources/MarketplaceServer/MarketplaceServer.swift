@@ -41,6 +41,15 @@ struct MarketplaceServer: AsyncParsableCommand {
   @Option(help: "Seconds a connection may stay without calls before it is closed (0: never).")
   var idleTimeoutSeconds = 300
 
+  @Option(help: "Seconds a connection may be quiet before the server pings it (0: never).")
+  var keepaliveIntervalSeconds = 7200
+
+  @Option(help: "Seconds a keepalive ping may wait for its ACK before the connection is closed.")
+  var keepaliveTimeoutSeconds = 20
+
+  @Option(help: "Least seconds between client pings without traffic; more than 2 such pings get GOAWAY.")
+  var minClientPingIntervalSeconds = 300
+
   @Option(help: "Seconds in-flight calls may run after SIGTERM before connections are closed.")
   var shutdownGraceSeconds = 10
 
@@ -68,6 +77,9 @@ struct MarketplaceServer: AsyncParsableCommand {
     config.maxReceiveMessageBytes = maxReceiveMessageBytes
     config.maxHeaderListBytes = maxHeaderListBytes
     config.idleTimeout = idleTimeoutSeconds > 0 ? .seconds(idleTimeoutSeconds) : nil
+    config.keepaliveInterval = keepaliveIntervalSeconds > 0 ? .seconds(keepaliveIntervalSeconds) : nil
+    config.keepaliveTimeout = .seconds(keepaliveTimeoutSeconds)
+    config.minClientPingInterval = .seconds(minClientPingIntervalSeconds)
     config.shutdownGracePeriod = .seconds(shutdownGraceSeconds)
     config.rpcLogLevel = rpcLogLevel
 

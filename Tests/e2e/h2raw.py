@@ -132,6 +132,7 @@ class RawH2Connection:
         self.streams: dict[int, RawResponse] = {}
         self.closed = False
         self.goaway: h2.events.ConnectionTerminated | None = None
+        self.pings_received = 0  # PINGs from the server (h2 acknowledges them itself)
         self._flush()
 
     # -- context manager ---------------------------------------------------
@@ -179,6 +180,8 @@ class RawH2Connection:
         elif isinstance(ev, h2.events.StreamReset) and st:
             st.reset_code = int(ev.error_code)
             st.ended = True
+        elif isinstance(ev, h2.events.PingReceived):
+            self.pings_received += 1
         elif isinstance(ev, h2.events.ConnectionTerminated):
             self.goaway = ev
             # Streams above last_stream_id were not processed; the rest may still finish,
@@ -207,6 +210,15 @@ class RawH2Connection:
             for ev in self.conn.receive_data(chunk):
                 self._handle(ev)
             self._flush()
+
+    def ping(self, payload: bytes = b"pingpong"):
+        """Sends one PING (8 bytes of opaque data)."""
+        self.conn.ping(payload)
+        self._flush()
+
+    def wait_for(self, until, timeout: float = DEFAULT_TIMEOUT, what: str = "condition"):
+        """Reads and handles frames until ``until()`` holds or the connection closes."""
+        self._pump(until, time.monotonic() + timeout, what)
 
     # -- requests ------------------------------------------------------------
     def start(self, path: str, *, method: str = "POST", content_type: str | None = "application/grpc",

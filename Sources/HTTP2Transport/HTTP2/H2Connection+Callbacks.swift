@@ -79,9 +79,14 @@ extension H2Connection {
       return 0
     }
 
-    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { session, frame, _ in
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { session, frame, userData in
       let frame = frame!.pointee
       let type = frame.hd.type
+      if type == UInt8(NGHTTP2_PING.rawValue) {
+        let isAck = frame.hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0
+        H2Connection.withConnection(userData) { $0.receivedPing(isAck: isAck) }
+        return 0
+      }
       guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue) else { return 0 }
       H2Connection.withStream(session, frame.hd.stream_id) { stream in
         if type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST {

@@ -27,10 +27,14 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
   /// Bytes nghttp2 produced that are not yet written to the channel.
   var outbound: ByteBuffer
   private var inReadBurst = false
+  private var isFlushing = false
+  private var closeScheduled = false
   private var flushScheduled = false
   private var goingAway = false
   private var closing = false
   private var idleTimer: Scheduled<Void>?
+  private var keepalive = KeepaliveState()
+  private var keepaliveTimer: RepeatedTask?
   private(set) var openStreams = 0
   /// Open streams as an intrusive list, so they can be closed if the connection dies under them
   /// (deleting an nghttp2 session does not call on_stream_close).
@@ -74,6 +78,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(config.connectionWindowSize))
     registry.add(self)
     armIdleTimer()
+    startKeepalive()
     if context.channel.isActive { flush() }
   }
 
@@ -89,14 +94,14 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let buffer = unwrapInboundIn(data)
     inReadBurst = true
+    keepalive.readSinceLastTick = true
     let rc = buffer.withUnsafeReadableBytes { bytes in
       nghttp2_session_mem_recv(session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
     }
     if rc < 0 {
       logger.debug("HTTP/2 protocol error", metadata: ["peer.address": "\(peer)", "nghttp2.error": "\(String(cString: nghttp2_strerror(Int32(rc))))"])
-      // nghttp2 queued a GOAWAY for protocol errors; send it, then close.
-      flush()
-      close()
+      // nghttp2 queued a GOAWAY for protocol errors; it goes out before the close.
+      close("HTTP/2 protocol error")
     }
   }
 
@@ -114,6 +119,9 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
   func channelInactive(context: ChannelHandlerContext) {
     idleTimer?.cancel()
     idleTimer = nil
+    keepaliveTimer?.cancel()
+    keepaliveTimer = nil
+    keepalive.timeout?.cancel()
     closing = true
     while let stream = firstStream {
       streamClosed(stream, errorCode: NGHTTP2_CANCEL.rawValue)
@@ -127,8 +135,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
   }
 
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
-    logger.debug("connection error", metadata: ["peer.address": "\(peer)", "error": "\(error)"])
-    close()
+    close("channel error: \(error)")
   }
 
   // MARK: Output
@@ -146,12 +153,14 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
 
   /// Runs nghttp2's send loop and writes what it produced, while the channel accepts more.
   func flush() {
-    guard let session, let context, !closing else { return }
+    // writeAndFlush can call back into us (writability changes); the running loop goes on.
+    guard !isFlushing, let session, let context, !closing else { return }
+    isFlushing = true
+    defer { isFlushing = false }
     while context.channel.isWritable {
       let rc = nghttp2_session_send(session)
       if rc != 0 {
-        logger.debug("nghttp2_session_send failed", metadata: ["rc": "\(rc)"])
-        close()
+        close("nghttp2_session_send failed: \(String(cString: nghttp2_strerror(rc)))")
         return
       }
       guard outbound.readableBytes > 0 else { break }
@@ -161,14 +170,24 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       outbound.clear()
     }
     if nghttp2_session_want_read(session) == 0, nghttp2_session_want_write(session) == 0 {
-      close()
+      close("the HTTP/2 session is done")
     }
   }
 
-  private func close() {
-    guard !closing else { return }
-    closing = true
-    context?.close(promise: nil)
+  /// Closes the connection on the next loop tick, after writing what nghttp2 has queued (the
+  /// last frames, a GOAWAY). Never closes synchronously: it may be called from inside nghttp2,
+  /// and the close deletes the session.
+  func close(_ reason: @autoclosure () -> String) {
+    guard !closeScheduled, !closing else { return }
+    closeScheduled = true
+    logger.debug("closing connection", metadata: ["peer.address": "\(peer)", "reason": "\(reason())"])
+    let bound = NIOLoopBound(self, eventLoop: eventLoop)
+    eventLoop.execute {
+      let connection = bound.value
+      connection.flush()
+      connection.closing = true
+      connection.context?.close(promise: nil)
+    }
   }
 
   // MARK: Streams
@@ -195,8 +214,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     openStreams -= 1
     if openStreams == 0, !closing {
       if goingAway {
-        flush()
-        if !closing { close() }
+        close("GOAWAY sent and the last stream is done")
       } else {
         armIdleTimer()
       }
@@ -227,6 +245,76 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     }
   }
 
+  // MARK: Keepalive
+
+  struct KeepaliveState {
+    /// Any bytes read since the last keepalive tick: a talking peer is alive.
+    var readSinceLastTick = false
+    /// Our PING awaiting its ACK, and the timer that closes the connection if none comes.
+    var timeout: Scheduled<Void>?
+    /// The client's pings: when the last came, and how many came too soon ("strikes").
+    var lastClientPing: NIODeadline?
+    var strikes = 0
+    /// Whether we sent HEADERS or DATA since the client's last ping (gRPC resets strikes then).
+    var sentSinceClientPing = true
+  }
+
+  /// Called when the response side submits frames: pings around real traffic are never abuse.
+  func noteResponseFrames() {
+    keepalive.sentSinceClientPing = true
+  }
+
+  private func startKeepalive() {
+    guard let interval = config.keepaliveInterval else { return }
+    let bound = NIOLoopBound(self, eventLoop: eventLoop)  // the task is cancelled when the channel closes
+    keepaliveTimer = eventLoop.scheduleRepeatedTask(
+      initialDelay: .nanoseconds(interval.nanoseconds), delay: .nanoseconds(interval.nanoseconds)
+    ) { _ in
+      bound.value.keepaliveTick()
+    }
+  }
+
+  /// A quiet connection gets a PING; no ACK within the timeout means the peer is gone.
+  private func keepaliveTick() {
+    defer { keepalive.readSinceLastTick = false }
+    guard !keepalive.readSinceLastTick, keepalive.timeout == nil, let session, !closing else { return }
+    nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
+    flush()
+    let bound = NIOLoopBound(self, eventLoop: eventLoop)
+    keepalive.timeout = eventLoop.scheduleTask(in: .nanoseconds(config.keepaliveTimeout.nanoseconds)) {
+      let connection = bound.value
+      connection.close("keepalive: no PING ACK in time")
+    }
+  }
+
+  func receivedPing(isAck: Bool) {
+    if isAck {
+      keepalive.timeout?.cancel()
+      keepalive.timeout = nil
+      return
+    }
+    // Enforcement, as gRPC servers do: a client pinging more often than allowed, with no
+    // response traffic in between, gets strikes; too many and it is told to calm down.
+    let now = NIODeadline.now()
+    defer {
+      keepalive.lastClientPing = now
+      keepalive.sentSinceClientPing = false
+    }
+    guard let last = keepalive.lastClientPing, !keepalive.sentSinceClientPing,
+      now - last < .nanoseconds(config.minClientPingInterval.nanoseconds)
+    else { return }
+    keepalive.strikes += 1
+    if keepalive.strikes > config.maxPingStrikes, let session {
+      logger.info("too many pings: GOAWAY ENHANCE_YOUR_CALM", metadata: ["peer.address": "\(peer)"])
+      let reason = Array("too_many_pings".utf8)
+      nghttp2_submit_goaway(
+        session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+        NGHTTP2_ENHANCE_YOUR_CALM.rawValue, reason, reason.count)
+      goingAway = true
+      close("too many pings")
+    }
+  }
+
   // MARK: Shutdown
 
   /// Graceful shutdown: GOAWAY with the last stream we will process; in-flight calls finish, then
@@ -238,12 +326,12 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
       NGHTTP2_NO_ERROR.rawValue, nil, 0)
     flush()
-    if openStreams == 0 { close() }
+    if openStreams == 0 { close("GOAWAY sent with no stream open") }
   }
 
   /// After the grace period: close now, cancelling what is still running.
   func forceClose() {
-    close()
+    close("shutdown grace period over")
   }
 }
 
@@ -253,7 +341,7 @@ final class ConnectionRegistry: Sendable {
     var connections: [ObjectIdentifier: (loop: any EventLoop, connection: H2ConnectionBox)] = [:]
     var ok = 0
     var failed = 0
-    var drainedWaiters: [CheckedContinuation<Void, Never>] = []
+    var drainedWaiters: [DrainWaiter] = []
   }
 
   private let state = Mutex(State())
@@ -264,7 +352,7 @@ final class ConnectionRegistry: Sendable {
   }
 
   func remove(_ connection: H2Connection, ok: Int, failed: Int) {
-    let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+    let waiters = state.withLock { state -> [DrainWaiter] in
       state.connections[ObjectIdentifier(connection)] = nil
       state.ok += ok
       state.failed += failed
@@ -272,7 +360,7 @@ final class ConnectionRegistry: Sendable {
       defer { state.drainedWaiters.removeAll() }
       return state.drainedWaiters
     }
-    for waiter in waiters { waiter.resume() }
+    for waiter in waiters { waiter.resume(true) }
   }
 
   var totals: (ok: Int, failed: Int) { state.withLock { ($0.ok, $0.failed) } }
@@ -285,16 +373,34 @@ final class ConnectionRegistry: Sendable {
     }
   }
 
-  /// Returns once no connection is open.
-  func waitUntilDrained() async {
-    await withCheckedContinuation { continuation in
+  /// Returns true once no connection is open, or false when `timeout` passes first.
+  func waitUntilDrained(timeout: Duration?, timer: any EventLoop) async -> Bool {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+      let waiter = DrainWaiter(continuation)
       let drained = state.withLock { state -> Bool in
         if state.connections.isEmpty { return true }
-        state.drainedWaiters.append(continuation)
+        state.drainedWaiters.append(waiter)
         return false
       }
-      if drained { continuation.resume() }
+      if drained { return waiter.resume(true) }
+      if let timeout {
+        timer.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { waiter.resume(false) }
+      }
     }
+  }
+
+}
+
+/// One wait for the server to drain, resumed once: by the last connection closing or by its timer.
+final class DrainWaiter: Sendable {
+  private let continuation: Mutex<CheckedContinuation<Bool, Never>?>
+
+  init(_ continuation: CheckedContinuation<Bool, Never>) {
+    self.continuation = Mutex(continuation)
+  }
+
+  func resume(_ drained: Bool) {
+    continuation.withLock { $0.take() }?.resume(returning: drained)
   }
 }
 

@@ -270,6 +270,7 @@ final class H2Stream: ServerStreamSink {
   }
 
   private func submit(endStream: Bool, _ withHeaders: ((UnsafePointer<nghttp2_nv>, Int) -> Int32) -> Int32) {
+    connection.noteResponseFrames()
     let rc = withHeaders { nva, count in
       if endStream {
         return nghttp2_submit_response(connection.session, id, nva, count, nil)

@@ -1,0 +1,147 @@
+"""Connection lifecycle: keepalive, ping enforcement, graceful shutdown.
+
+The keepalive and ping tests use the shared server (started by Scripts/test with a 1 s
+keepalive interval). The shutdown tests start servers of their own from
+``$MARKETPLACE_SERVER_BIN``, since they stop them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import grpc
+import h2.errors
+import pytest
+
+from e2e_util import RPC_TIMEOUT
+from h2raw import RawH2Connection
+
+SERVER_BIN_ENV = "MARKETPLACE_SERVER_BIN"
+
+
+def test_server_pings_a_quiet_connection(target):
+    """A connection that says nothing gets a keepalive PING (interval 1 s in Scripts/test)."""
+    host, port = target.rsplit(":", 1)
+    with RawH2Connection(host, int(port)) as raw:
+        raw.wait_for(lambda: raw.pings_received > 0, timeout=5, what="a keepalive PING")
+        assert raw.pings_received > 0
+        assert not raw.closed, "answering the PING must keep the connection open"
+
+
+def test_ping_flood_gets_goaway_enhance_your_calm(target):
+    """Pings with no traffic in between, faster than the policy allows: GOAWAY ENHANCE_YOUR_CALM."""
+    host, port = target.rsplit(":", 1)
+    with RawH2Connection(host, int(port)) as raw:
+        for i in range(6):
+            raw.ping(b"flood%03d" % i)
+        raw.wait_for(lambda: raw.goaway is not None, timeout=5, what="GOAWAY")
+        assert raw.goaway is not None, "expected GOAWAY after a ping flood"
+        assert raw.goaway.error_code == h2.errors.ErrorCodes.ENHANCE_YOUR_CALM
+        assert raw.goaway.additional_data == b"too_many_pings"
+
+
+class OwnServer:
+    """A server process of this test's own, on a free loopback port."""
+
+    def __init__(self, *args: str):
+        binary = os.environ.get(SERVER_BIN_ENV)
+        if not binary:
+            pytest.fail(f"set {SERVER_BIN_ENV} to the marketplace-server binary for lifecycle tests")
+        self.log = []
+        self.proc = subprocess.Popen(
+            [binary, "--host", "127.0.0.1", "--port", "0", "--log-level", "info", *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.port = None
+        deadline = time.monotonic() + 20
+        while self.port is None:
+            line = self.proc.stderr.readline()
+            if not line:
+                raise AssertionError(f"server exited at start: {''.join(self.log)}")
+            self.log.append(line)
+            match = re.search(r"address=127\.0\.0\.1:(\d+).*listening", line)
+            if match:
+                self.port = int(match.group(1))
+            if time.monotonic() > deadline:
+                raise AssertionError("server did not report its port")
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def terminate_and_wait(self, timeout: float = 20) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def own_server():
+    servers = []
+
+    def start(*args: str) -> OwnServer:
+        server = OwnServer(*args)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.kill()
+
+
+def streaming_call_pausing(pb, port: int, pause_us: int):
+    """A server-streaming call whose second response comes after a pause."""
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    stub = pb.test_pb2_grpc.TestServiceStub(channel)
+    request = pb.messages_pb2.StreamingOutputCallRequest(response_parameters=[
+        pb.messages_pb2.ResponseParameters(size=10),
+        pb.messages_pb2.ResponseParameters(size=20, interval_us=pause_us),
+    ])
+    return channel, stub.StreamingOutputCall(request, timeout=RPC_TIMEOUT)
+
+
+def test_sigterm_lets_calls_in_flight_finish(own_server, pb):
+    server = own_server("--shutdown-grace-seconds", "10")
+    channel, call = streaming_call_pausing(pb, server.port, pause_us=1_500_000)
+    first = next(call)
+    assert len(first.payload.body) == 10
+    server.proc.send_signal(signal.SIGTERM)
+    rest = list(call)  # the call in flight still completes
+    assert [len(r.payload.body) for r in rest] == [20]
+    assert call.code() == grpc.StatusCode.OK
+    assert server.proc.wait(timeout=15) == 0, "".join(server.log)
+    assert any("shutting down" in line for line in server.log)
+    channel.close()
+
+
+def test_sigterm_refuses_new_connections_then_exits(own_server, pb):
+    server = own_server()
+    assert server.terminate_and_wait() == 0, "".join(server.log)
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    stub = pb.test_pb2_grpc.TestServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as info:
+        stub.EmptyCall(pb.empty_pb2.Empty(), timeout=2)
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    channel.close()
+
+
+def test_grace_period_over_cancels_calls_and_exits_zero(own_server, pb):
+    server = own_server("--shutdown-grace-seconds", "1")
+    channel, call = streaming_call_pausing(pb, server.port, pause_us=8_000_000)
+    next(call)
+    started = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    with pytest.raises(grpc.RpcError):
+        list(call)
+    assert server.proc.wait(timeout=15) == 0, "".join(server.log)
+    assert time.monotonic() - started < 6, "the grace period (1 s) bounds the shutdown"
+    channel.close()
