@@ -40,7 +40,7 @@ extension HTTP2Server {
 
     public static var defaults: Self {
       Self(
-        host: "127.0.0.1", port: 50051, eventLoopThreads: System.coreCount,
+        host: "127.0.0.1", port: 50051, eventLoopThreads: UsableCPUs.count,
         maxConcurrentStreams: 100, maxHeaderListBytes: 16 * 1024,
         maxReceiveMessageBytes: 4 * 1024 * 1024, initialWindowSize: 1024 * 1024,
         connectionWindowSize: 8 * 1024 * 1024, streamHighWaterMark: 64 * 1024,

@@ -1863,14 +1863,17 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     let cPointer: UnsafePointer<Grpc__Testing__LoadBalancerAccumulatedStatsResponse>
     let cArena: Arena
 
+    @available(*, deprecated, message: "deprecated in the .proto file")
     public var numRpcsStartedByMethod: RepeatedView<Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsStartedByMethodEntry.View> {
       RepeatedView(UnsafePointer(cPointer.pointee.num_rpcs_started_by_method), count: cPointer.pointee.n_num_rpcs_started_by_method, arena: cArena) { arena, element in Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsStartedByMethodEntry.View(cPointer: UnsafePointer(element.pointee!), cArena: arena) }
     }
 
+    @available(*, deprecated, message: "deprecated in the .proto file")
     public var numRpcsSucceededByMethod: RepeatedView<Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsSucceededByMethodEntry.View> {
       RepeatedView(UnsafePointer(cPointer.pointee.num_rpcs_succeeded_by_method), count: cPointer.pointee.n_num_rpcs_succeeded_by_method, arena: cArena) { arena, element in Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsSucceededByMethodEntry.View(cPointer: UnsafePointer(element.pointee!), cArena: arena) }
     }
 
+    @available(*, deprecated, message: "deprecated in the .proto file")
     public var numRpcsFailedByMethod: RepeatedView<Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsFailedByMethodEntry.View> {
       RepeatedView(UnsafePointer(cPointer.pointee.num_rpcs_failed_by_method), count: cPointer.pointee.n_num_rpcs_failed_by_method, arena: cArena) { arena, element in Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsFailedByMethodEntry.View(cPointer: UnsafePointer(element.pointee!), cArena: arena) }
     }
@@ -1904,24 +1907,30 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     /// The message built so far, read back.
     public var view: View { View(cPointer: UnsafePointer(cPointer), cArena: cArena) }
 
+    @available(*, deprecated, message: "deprecated in the .proto file")
     public var numRpcsStartedByMethod: RepeatedView<Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsStartedByMethodEntry.View> { view.numRpcsStartedByMethod }
     /// Appends a new, empty element and returns its builder.
+    @available(*, deprecated, message: "deprecated in the .proto file")
     public func addNumRpcsStartedByMethod() -> Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsStartedByMethodEntry.Builder {
       let element = Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsStartedByMethodEntry.Builder(in: cArena)
       ProtoRuntime.append(Optional(element.cPointer), to: &cPointer.pointee.num_rpcs_started_by_method, count: &cPointer.pointee.n_num_rpcs_started_by_method, arena: cArena)
       return element
     }
 
+    @available(*, deprecated, message: "deprecated in the .proto file")
     public var numRpcsSucceededByMethod: RepeatedView<Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsSucceededByMethodEntry.View> { view.numRpcsSucceededByMethod }
     /// Appends a new, empty element and returns its builder.
+    @available(*, deprecated, message: "deprecated in the .proto file")
     public func addNumRpcsSucceededByMethod() -> Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsSucceededByMethodEntry.Builder {
       let element = Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsSucceededByMethodEntry.Builder(in: cArena)
       ProtoRuntime.append(Optional(element.cPointer), to: &cPointer.pointee.num_rpcs_succeeded_by_method, count: &cPointer.pointee.n_num_rpcs_succeeded_by_method, arena: cArena)
       return element
     }
 
+    @available(*, deprecated, message: "deprecated in the .proto file")
     public var numRpcsFailedByMethod: RepeatedView<Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsFailedByMethodEntry.View> { view.numRpcsFailedByMethod }
     /// Appends a new, empty element and returns its builder.
+    @available(*, deprecated, message: "deprecated in the .proto file")
     public func addNumRpcsFailedByMethod() -> Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsFailedByMethodEntry.Builder {
       let element = Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsFailedByMethodEntry.Builder(in: cArena)
       ProtoRuntime.append(Optional(element.cPointer), to: &cPointer.pointee.num_rpcs_failed_by_method, count: &cPointer.pointee.n_num_rpcs_failed_by_method, arena: cArena)

@@ -1,4 +1,4 @@
-public import RPCCore
+import RPCCore
 import CMarketplaceProtos
 import CProtobufC
 

@@ -1,4 +1,4 @@
-public import RPCCore
+import RPCCore
 
 /// One compiled .proto file, as server reflection serves it.
 public struct ProtoFile: Sendable {

@@ -7,9 +7,9 @@ import CProtobufC
 ///
 /// Views and builders point into an ``Arena`` that they keep alive; they are meant for the call
 /// that made them. Copy out (to domain values) what must outlive it.
-public protocol ProtoMessage {
-  associatedtype View
-  associatedtype Builder: MessageSerializer
+public protocol ProtoMessage: SendableMetatype {
+  associatedtype View: SendableMetatype
+  associatedtype Builder: MessageSerializer, SendableMetatype
 
   /// The fully qualified protobuf name ("grpc.testing.SimpleRequest").
   static var fullName: String { get }

@@ -36,6 +36,7 @@ struct FieldDescriptor {
   var typeName = ""
   var oneofIndex: Int?
   var isProto3Optional = false
+  var isDeprecated = false
 }
 
 struct EnumDescriptor {
@@ -125,6 +126,11 @@ extension FieldDescriptor {
         guard let value = Kind(rawValue: field.int32) else { throw .malformed("type \(field.int32)") }
         kind = value
       case 6: typeName = field.string
+      case 8:
+        var options = WireReader(field.bytes)
+        while let option = try options.next() {
+          if option.number == 3 { isDeprecated = option.bool }
+        }
       case 9: oneofIndex = Int(field.int32)
       case 17: isProto3Optional = field.bool
       default: break

@@ -3,7 +3,13 @@ struct CodeWriter {
   private(set) var text = ""
   private var indentation = ""
 
+  /// An attribute written before every public declaration while set (e.g. deprecation).
+  var declarationAttribute: String?
+
   mutating func line(_ line: String = "") {
+    if let declarationAttribute, line.hasPrefix("public ") {
+      text += indentation + declarationAttribute + "\n"
+    }
     text += line.isEmpty ? "\n" : indentation + line + "\n"
   }
 

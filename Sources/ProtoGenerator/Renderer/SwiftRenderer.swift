@@ -136,9 +136,13 @@ struct SwiftRenderer {
     }
   }
 
+  static let deprecated = "@available(*, deprecated, message: \"deprecated in the .proto file\")"
+
   // MARK: View fields
 
   private func renderViewField(_ f: FieldModel, into out: inout CodeWriter) throws(DescriptorError) {
+    out.declarationAttribute = f.field.isDeprecated ? Self.deprecated : nil
+    defer { out.declarationAttribute = nil }
     let member = "cPointer.pointee.\(f.cMember)"
     if f.isRepeated {
       out.line("public var \(f.swiftName): RepeatedView<\(f.elementSwiftType)> {")
@@ -184,6 +188,8 @@ struct SwiftRenderer {
   // MARK: Builder fields
 
   private func renderBuilderField(_ f: FieldModel, into out: inout CodeWriter) throws(DescriptorError) {
+    out.declarationAttribute = f.field.isDeprecated ? Self.deprecated : nil
+    defer { out.declarationAttribute = nil }
     let member = "cPointer.pointee.\(f.cMember)"
     let storage = "&cPointer.pointee.\(f.cMember), count: &cPointer.pointee.n_\(f.cMember), arena: cArena"
     if f.isRepeated {
