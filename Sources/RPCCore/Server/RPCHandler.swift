@@ -1,6 +1,9 @@
 /// One method's server-side implementation at the byte level, as the router stores it.
 /// Generated code builds these from typed handlers (views in, builders out).
-public struct RPCHandler: Sendable {
+///
+/// A class, though immutable: every call holds its handler, and passing one reference costs one
+/// retain where a struct of closures and strings would cost one per field.
+public final class RPCHandler: Sendable {
   /// How the handler runs.
   public enum Body: Sendable {
     /// A unary call that does no blocking work, run to completion on the connection's event loop

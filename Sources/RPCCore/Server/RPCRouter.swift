@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Maps `:path` to handlers. Built once at start-up, then read concurrently by every connection.
 ///
 /// Lookups take the path's bytes as nghttp2 hands them over, so a routed call makes no String:
@@ -59,14 +63,23 @@ public struct RPCRouter: Sendable {
 
   // MARK: The table
 
-  private func index(of path: some Collection<UInt8>) -> Int? {
+  private func index(of path: [UInt8]) -> Int? {
+    path.withUnsafeBufferPointer { index(of: $0) }
+  }
+
+  private func index(of path: UnsafeBufferPointer<UInt8>) -> Int? {
     guard !slots.isEmpty else { return nil }
     let mask = slots.count - 1
     var slot = Self.hash(path) & mask
     while true {
       let entry = Int(slots[slot])
       if entry == 0 { return nil }
-      if paths[entry - 1].elementsEqual(path) { return entry - 1 }
+      let candidate = paths[entry - 1]
+      if candidate.count == path.count,
+        candidate.withUnsafeBufferPointer({ memcmp($0.baseAddress!, path.baseAddress!, path.count) == 0 })
+      {
+        return entry - 1
+      }
       slot = (slot + 1) & mask
     }
   }
@@ -76,13 +89,13 @@ public struct RPCRouter: Sendable {
     while capacity < handlers.count * 2 { capacity *= 2 }
     slots = Array(repeating: 0, count: capacity)
     for (index, path) in paths.enumerated() {
-      var slot = Self.hash(path) & (capacity - 1)
+      var slot = path.withUnsafeBufferPointer { Self.hash($0) } & (capacity - 1)
       while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
       slots[slot] = Int32(index + 1)
     }
   }
 
-  private static func hash(_ bytes: some Collection<UInt8>) -> Int {
+  private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in bytes {
       hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3

@@ -50,8 +50,9 @@ public final class ServerContext {
   }
 }
 
-/// A method's identity: `/grpc.testing.TestService/UnaryCall`.
-public struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
+/// A method's identity: `/grpc.testing.TestService/UnaryCall`. A class (immutable), so each
+/// call's context refers to it with one retain rather than three String copies.
+public final class MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
   /// Fully qualified service name ("grpc.testing.TestService").
   public let service: String
   /// Method name ("UnaryCall").
@@ -66,4 +67,8 @@ public struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
   }
 
   public var description: String { path }
+
+  public static func == (lhs: MethodDescriptor, rhs: MethodDescriptor) -> Bool { lhs.path == rhs.path }
+
+  public func hash(into hasher: inout Hasher) { hasher.combine(path) }
 }
