@@ -116,7 +116,8 @@ class RawResponse:
 class RawH2Connection:
     """One cleartext HTTP/2 connection, client side, prior knowledge."""
 
-    def __init__(self, host: str, port: int, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
+                 window: int = RECEIVE_WINDOW):
         self.host, self.port = host, port
         self.authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.sock = socket.create_connection((host, port), timeout=timeout)
@@ -126,9 +127,10 @@ class RawH2Connection:
         self.conn.initiate_connection()
         self.conn.update_settings({
             h2.settings.SettingCodes.ENABLE_PUSH: 0,
-            h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: RECEIVE_WINDOW,
+            h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window,
         })
-        self.conn.increment_flow_control_window(RECEIVE_WINDOW)
+        if window > 65535:
+            self.conn.increment_flow_control_window(window)
         self.streams: dict[int, RawResponse] = {}
         self.closed = False
         self.goaway: h2.events.ConnectionTerminated | None = None

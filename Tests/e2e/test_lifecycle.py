@@ -19,7 +19,7 @@ import h2.errors
 import pytest
 
 from e2e_util import RPC_TIMEOUT
-from h2raw import RawH2Connection
+from h2raw import RawH2Connection, grpc_frame
 
 SERVER_BIN_ENV = "MARKETPLACE_SERVER_BIN"
 
@@ -145,3 +145,31 @@ def test_grace_period_over_cancels_calls_and_exits_zero(own_server, pb):
     assert server.proc.wait(timeout=15) == 0, "".join(server.log)
     assert time.monotonic() - started < 6, "the grace period (1 s) bounds the shutdown"
     channel.close()
+
+
+def vm_rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_slow_reader_does_not_make_the_server_buffer(own_server, pb):
+    """A client that stops reading a server stream: the server waits, it does not queue."""
+    server = own_server()
+    count, size = 40, 1_000_000
+    request = pb.messages_pb2.StreamingOutputCallRequest(
+        response_parameters=[pb.messages_pb2.ResponseParameters(size=size) for _ in range(count)])
+    with RawH2Connection("127.0.0.1", server.port, window=65535) as raw:
+        raw.call("/grpc.testing.TestService/EmptyCall", b"\0\0\0\0\0")  # warm up
+        before = vm_rss_kb(server.proc.pid)
+        sid = raw.start("/grpc.testing.TestService/StreamingOutputCall")
+        raw.send(sid, grpc_frame(request.SerializeToString()), end_stream=True)
+        time.sleep(2)  # the client reads nothing; 40 MB of responses wait on the server's side
+        grown = vm_rss_kb(server.proc.pid) - before
+        assert grown < 16_000, f"server grew by {grown} kB while the client did not read"
+        response = raw.wait(sid, timeout=60)  # now read it all
+    assert response.grpc_status == 0, response.describe()
+    bodies = [pb.messages_pb2.StreamingOutputCallResponse.FromString(m.raw).payload.body for m in response.messages()]
+    assert [len(b) for b in bodies] == [size] * count
