@@ -75,6 +75,22 @@ let package = Package(
       dependencies: ["RPCCore", "MarketplaceProtos", .product(name: "Logging", package: "swift-log")],
       swiftSettings: strictSwift),
 
+    // Generic libpq client: a connection per dedicated thread, the pool, SQL with binds, migrations,
+    // the embedded default cluster. Knows nothing of the marketplace; the only target that sees libpq.
+    .target(
+      name: "Postgres",
+      dependencies: [
+        "CLibPQ",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: strictSwift),
+
+    // The marketplace's storage. For now: the schema migrations, shipped as resources.
+    .target(
+      name: "MarketplaceStorage", dependencies: ["Postgres"], resources: [.copy("Migrations")],
+      swiftSettings: strictSwift),
+
     // The composition root.
     .executableTarget(
       name: "MarketplaceServer",
@@ -100,6 +116,14 @@ let package = Package(
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
       ] + nio,
+      swiftSettings: strictSwift),
+    .testTarget(
+      name: "PostgresTests",
+      dependencies: [
+        "Postgres", "MarketplaceStorage",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
       swiftSettings: strictSwift),
   ]
 )

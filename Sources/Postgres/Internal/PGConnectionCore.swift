@@ -1,0 +1,413 @@
+internal import CLibPQ
+import Glibc
+import Logging
+
+/// Where a connection's session stands (PQtransactionStatus).
+enum PGTransactionStatus: Sendable {
+  case idle, active, inTransaction, inFailedTransaction, unknown
+}
+
+/// The libpq side of one connection: the `PGconn`, its prepared-statement cache, and every libpq
+/// call made on it. Lives on, and is only touched from, its connection's thread.
+// @unchecked Sendable: handed to the connection's thread, which is the only one that ever calls
+// into it (asserted in debug builds); the cancel coordinator it shares is Sendable on its own.
+final class PGConnectionCore: @unchecked Sendable {
+  private struct StatementKey: Hashable {
+    var text: String
+    var types: [PGTypeOID]
+  }
+
+  private struct PreparedStatement {
+    var name: String
+    var lastUse: Int
+  }
+
+  private var connection: OpaquePointer?
+  let cancel: PGCancelCoordinator
+  let thread: PGThread
+  let logger: Logger
+  private let statementCapacity: Int
+  private var statements: [StatementKey: PreparedStatement] = [:]
+  private var statementCounter = 0
+  private var useClock = 0
+  /// Set once the connection is unusable (lost, or left in a state we cannot trust).
+  private(set) var isBroken = false
+  /// The server announced (in an unsolicited FATAL) that it is closing this connection.
+  private var fatalNoticeReceived = false
+  /// The server process serving this connection.
+  let backendPID: Int32
+
+  /// Takes ownership of `connection`, an open PGconn.
+  init(
+    connection: OpaquePointer, thread: PGThread, cancel: PGCancelCoordinator,
+    statementCapacity: Int,
+    logger: Logger
+  ) {
+    self.connection = connection
+    self.thread = thread
+    self.cancel = cancel
+    self.statementCapacity = max(1, statementCapacity)
+    self.logger = logger
+    backendPID = PQbackendPID(connection)
+    installNoticeReceiver(connection)
+  }
+
+  deinit {
+    if let connection { PQfinish(connection) }
+  }
+
+  private func assertOnThread() {
+    assert(thread.isCurrent, "libpq called off its connection's thread")
+  }
+
+  // MARK: connecting
+
+  /// Connects (blocking) with libpq keyword/value pairs, applied in order (later ones win).
+  static func open(_ parameters: [(String, String)]) throws(PGError) -> OpaquePointer {
+    // expand_dbname = 1: the first dbname may be a whole connection string or URI.
+    let connection = withKeywordValues(parameters) { PQconnectdbParams($0, $1, 1) }
+    guard let connection else {
+      throw PGError(.connectionLost, "libpq could not allocate a connection")
+    }
+    guard PQstatus(connection) == CONNECTION_OK else {
+      let message = String(cString: PQerrorMessage(connection))
+      PQfinish(connection)
+      throw PGError(.connectionLost, "could not connect: " + message.trimmingTrailingNewlines())
+    }
+    return connection
+  }
+
+  /// Closes the connection (PQfinish: tells the server, then frees).
+  func finish() {
+    assertOnThread()
+    if let connection { PQfinish(connection) }
+    connection = nil
+    isBroken = true
+  }
+
+  // MARK: notices (callback lives in PGConnectionCore+Callbacks.swift)
+
+  func didReceiveNotice(severity: String?, sqlState: String?) {
+    if severity == "FATAL" || severity == "PANIC" { fatalNoticeReceived = true }
+    logger.debug(
+      "notice from server",
+      metadata: [
+        "db.severity": "\(severity ?? "?")", "db.sqlstate": "\(sqlState ?? "?")",
+        "db.backend_pid": "\(backendPID)",
+      ])
+  }
+
+  // MARK: state
+
+  var transactionStatus: PGTransactionStatus {
+    guard let connection else { return .unknown }
+    switch PQtransactionStatus(connection) {
+    case PQTRANS_IDLE: return .idle
+    case PQTRANS_ACTIVE: return .active
+    case PQTRANS_INTRANS: return .inTransaction
+    case PQTRANS_INERROR: return .inFailedTransaction
+    default: return .unknown
+    }
+  }
+
+  /// Checks, without a round trip, whether an idle connection is already dead: the server closed
+  /// it (a restart, `pg_terminate_backend`, an idle timeout), which shows as a readable socket
+  /// carrying a FATAL error and/or end of file. Marks it broken if so.
+  func isStale() -> Bool {
+    assertOnThread()
+    guard let connection, !isBroken, PQstatus(connection) == CONNECTION_OK else {
+      isBroken = true
+      return true
+    }
+    var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+    guard poll(&descriptor, 1, 0) > 0 else { return false }  // nothing to read: alive
+    if PQconsumeInput(connection) == 0 {
+      isBroken = true
+      return true
+    }
+    _ = PQisBusy(connection)  // parses what arrived (notices, NOTIFY)
+    while let notify = PQnotifies(connection) { PQfreemem(notify) }
+    if fatalNoticeReceived || PQstatus(connection) != CONNECTION_OK {
+      isBroken = true
+      return true
+    }
+    return false
+  }
+
+  /// Gives up on the connection (e.g. it was left in a state we cannot clean up).
+  func markBroken() { isBroken = true }
+
+  // MARK: statements
+
+  private func usableConnection() throws(PGError) -> OpaquePointer {
+    guard let connection, !isBroken else {
+      throw PGError(.connectionLost, "the connection is no longer usable")
+    }
+    return connection
+  }
+
+  /// Runs `sql` as a prepared statement (prepared on first use, then reused).
+  func execute(_ sql: SQL, checkCancel: Bool = true) throws(PGError) -> PGResult {
+    assertOnThread()
+    let connection = try usableConnection()
+    if let reason = sql.bindings.invalidReason { throw PGError(.invalidParameter, reason) }
+    try cancel.beginStatement(checkCancel: checkCancel)
+    defer { cancel.endStatement() }
+    let name = try preparedStatementName(for: sql, connection)
+    let result = Self.withParameters(sql.bindings) { count, values, lengths, formats in
+      PQexecPrepared(connection, name, count, values, lengths, formats, 0)
+    }
+    return try check(result)
+  }
+
+  /// Runs `script` with the simple query protocol: several statements, no parameters, not
+  /// prepared. For trusted text only (migrations).
+  func executeScript(_ script: String) throws(PGError) {
+    assertOnThread()
+    let connection = try usableConnection()
+    try cancel.beginStatement(checkCancel: true)
+    defer { cancel.endStatement() }
+    _ = try check(PQexec(connection, script))
+  }
+
+  /// Sends every statement (and the PREPAREs of those not prepared yet) in one pipeline, one
+  /// round trip, then reads every result. Outside a transaction the pipeline is one implicit
+  /// transaction: if a statement fails, the ones before it are rolled back and the rest are
+  /// skipped. Throws the first statement's error.
+  func pipeline(_ statements: [SQL]) throws(PGError) -> [PGResult] {
+    assertOnThread()
+    guard !statements.isEmpty else { return [] }
+    let connection = try usableConnection()
+    for statement in statements {
+      if let reason = statement.bindings.invalidReason { throw PGError(.invalidParameter, reason) }
+    }
+    try cancel.beginStatement(checkCancel: true)
+    defer { cancel.endStatement() }
+
+    // Name every statement; the ones not prepared yet are prepared inside the pipeline.
+    enum Command {
+      case prepare(StatementKey, String)
+      case execute(Int)
+    }
+    var names: [String] = []
+    var commands: [Command] = []
+    var pendingNames: [StatementKey: String] = [:]
+    let newKeys = Set(statements.map { StatementKey(text: $0.text, types: $0.bindings.types) })
+      .filter { self.statements[$0] == nil }
+    makeRoom(for: newKeys.count, connection)
+    useClock += 1
+    for (index, statement) in statements.enumerated() {
+      let key = StatementKey(text: statement.text, types: statement.bindings.types)
+      if let prepared = self.statements[key] {
+        self.statements[key]?.lastUse = useClock
+        names.append(prepared.name)
+      } else if let name = pendingNames[key] {
+        names.append(name)
+      } else {
+        let name = nextStatementName()
+        pendingNames[key] = name
+        commands.append(.prepare(key, name))
+        names.append(name)
+      }
+      commands.append(.execute(index))
+    }
+
+    guard PQenterPipelineMode(connection) == 1 else { throw abandon(connection) }
+    // Non-blocking while sending: the flush loop below reads whenever the server's replies
+    // would otherwise fill the socket buffers and deadlock both sides.
+    PQsetnonblocking(connection, 1)
+    for command in commands {
+      let sent: Int32
+      switch command {
+      case .prepare(let key, let name):
+        let types = key.types.map(\.rawValue)
+        sent = PQsendPrepare(connection, name, key.text, Int32(types.count), types)
+      case .execute(let index):
+        sent = Self.withParameters(statements[index].bindings) { count, values, lengths, formats in
+          PQsendQueryPrepared(connection, names[index], count, values, lengths, formats, 0)
+        }
+      }
+      guard sent == 1 else { throw abandon(connection) }
+    }
+    guard PQpipelineSync(connection) == 1 else { throw abandon(connection) }
+    do { try flush(connection) } catch { throw abandon(connection, error) }
+    PQsetnonblocking(connection, 0)
+
+    var results = [PGResult?](repeating: nil, count: statements.count)
+    var firstError: PGError?
+    for command in commands {
+      guard let result = PQgetResult(connection) else { throw abandon(connection) }
+      switch (PQresultStatus(result), command) {
+      case (PGRES_COMMAND_OK, .prepare(let key, let name)):
+        self.statements[key] = PreparedStatement(name: name, lastUse: useClock)
+        PQclear(result)
+      case (PGRES_COMMAND_OK, .execute(let index)), (PGRES_TUPLES_OK, .execute(let index)):
+        results[index] = PGResult(taking: result)
+      case (PGRES_PIPELINE_ABORTED, _):
+        PQclear(result)
+      default:
+        if firstError == nil { firstError = error(from: result, connection) }
+        PQclear(result)
+      }
+      // Each command's results end with a NULL.
+      while let extra = PQgetResult(connection) { PQclear(extra) }
+      if isBroken { break }
+    }
+    if isBroken { throw firstError ?? abandon(connection) }
+    guard let sync = PQgetResult(connection) else { throw abandon(connection) }
+    let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+    PQclear(sync)
+    guard synced, PQexitPipelineMode(connection) == 1 else { throw abandon(connection) }
+    if let firstError { throw firstError }
+    return results.map { $0! }
+  }
+
+  private func flush(_ connection: OpaquePointer) throws(PGError) {
+    while true {
+      let rc = PQflush(connection)
+      if rc == 0 { return }
+      guard rc > 0 else { throw failure(nil, connection) }
+      var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN | POLLOUT), revents: 0)
+      if poll(&descriptor, 1, -1) < 0 && errno != EINTR {
+        isBroken = true
+        throw PGError(.unexpected, "poll failed (errno \(errno))")
+      }
+      if descriptor.revents & Int16(POLLIN) != 0 && PQconsumeInput(connection) == 0 {
+        throw failure(nil, connection)
+      }
+    }
+  }
+
+  // MARK: prepared statements
+
+  private func nextStatementName() -> String {
+    statementCounter += 1
+    return "pgs_\(statementCounter)"
+  }
+
+  private func preparedStatementName(for sql: SQL, _ connection: OpaquePointer) throws(PGError)
+    -> String
+  {
+    let key = StatementKey(text: sql.text, types: sql.bindings.types)
+    useClock += 1
+    if let prepared = statements[key] {
+      statements[key]?.lastUse = useClock
+      return prepared.name
+    }
+    makeRoom(for: 1, connection)
+    let name = nextStatementName()
+    let types = key.types.map(\.rawValue)
+    _ = try check(PQprepare(connection, name, sql.text, Int32(types.count), types))
+    statements[key] = PreparedStatement(name: name, lastUse: useClock)
+    return name
+  }
+
+  /// Deallocates least recently used statements until `count` more fit. Skipped inside a failed
+  /// transaction (nothing runs there; the PREPARE that follows fails anyway).
+  private func makeRoom(for count: Int, _ connection: OpaquePointer) {
+    guard statements.count + count > statementCapacity, transactionStatus != .inFailedTransaction
+    else {
+      return
+    }
+    let excess = statements.count + count - statementCapacity
+    let victims = statements.sorted { $0.value.lastUse < $1.value.lastUse }.prefix(excess)
+    for (key, statement) in victims {
+      statements[key] = nil
+      // The name is ours ("pgs_<n>"), never input.
+      if let result = PQexec(connection, "DEALLOCATE " + statement.name) { PQclear(result) }
+    }
+  }
+
+  // MARK: results and errors
+
+  private static let emptyValue: StaticString = ""
+
+  /// Calls `body` with libpq's parallel parameter arrays, valid only inside it.
+  private static func withParameters<R>(
+    _ bindings: PGBindings,
+    _ body: (Int32, [UnsafePointer<CChar>?], [Int32], [Int32]) -> R
+  ) -> R {
+    bindings.storage.withUnsafeBufferPointer { storage in
+      // A zero-length binary value still needs a non-NULL pointer (NULL means SQL NULL).
+      let base =
+        storage.baseAddress.map(UnsafeRawPointer.init) ?? UnsafeRawPointer(emptyValue.utf8Start)
+      var values: [UnsafePointer<CChar>?] = []
+      var lengths: [Int32] = []
+      var formats: [Int32] = []
+      values.reserveCapacity(bindings.count)
+      lengths.reserveCapacity(bindings.count)
+      formats.reserveCapacity(bindings.count)
+      for slot in bindings.slots {
+        values.append(
+          slot.length < 0 ? nil : (base + slot.offset).assumingMemoryBound(to: CChar.self))
+        lengths.append(max(slot.length, 0))
+        formats.append(slot.format)
+      }
+      return body(Int32(bindings.count), values, lengths, formats)
+    }
+  }
+
+  /// A successful result, or the error it carries (freeing it).
+  private func check(_ result: OpaquePointer?) throws(PGError) -> PGResult {
+    guard let result else { throw failure(nil, connection) }
+    switch PQresultStatus(result) {
+    case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+      return PGResult(taking: result)
+    case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+      PQclear(result)
+      isBroken = true  // the connection now waits for COPY data we will not send
+      throw PGError(.unexpected, "COPY is not supported by this call")
+    default:
+      let error = error(from: result, connection)
+      PQclear(result)
+      throw error
+    }
+  }
+
+  /// The error for a failed call with no result.
+  private func failure(_ result: OpaquePointer?, _ connection: OpaquePointer?) -> PGError {
+    error(from: result, connection)
+  }
+
+  /// Gives up on a connection left mid-pipeline (its protocol state is unknown) and returns the
+  /// error to throw: `error` if given, else libpq's.
+  private func abandon(_ connection: OpaquePointer, _ error: PGError? = nil) -> PGError {
+    let error = error ?? failure(nil, connection)
+    isBroken = true
+    return error
+  }
+
+  private func error(from result: OpaquePointer?, _ connection: OpaquePointer?) -> PGError {
+    if connection.map({ PQstatus($0) == CONNECTION_BAD }) ?? true { isBroken = true }
+    func field(_ code: Character) -> String? {
+      guard let result, let value = PQresultErrorField(result, Int32(code.asciiValue!)) else {
+        return nil
+      }
+      return String(cString: value)
+    }
+    if let code = field("C") {
+      var error = PGError(
+        isBroken ? .connectionLost : .server, field("M") ?? "", sqlState: SQLState(code))
+      error.severity = field("V") ?? field("S")
+      error.detail = field("D")
+      error.hint = field("H")
+      error.constraint = field("n")
+      error.schema = field("s")
+      error.table = field("t")
+      error.column = field("c")
+      return error
+    }
+    let message =
+      result.map { String(cString: PQresultErrorMessage($0)) }
+      ?? connection.map { String(cString: PQerrorMessage($0)) } ?? "no connection"
+    return PGError(isBroken ? .connectionLost : .unexpected, message.trimmingTrailingNewlines())
+  }
+}
+
+extension String {
+  func trimmingTrailingNewlines() -> String {
+    var text = Substring(self)
+    while let last = text.last, last.isNewline || last == " " { text.removeLast() }
+    return String(text)
+  }
+}

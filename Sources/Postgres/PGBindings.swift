@@ -1,0 +1,62 @@
+/// The values bound to one statement's `$1, $2, …`, encoded the way `PQexecPrepared` takes them:
+/// text values NUL-terminated, binary values as raw bytes, NULL as no bytes. Built by `SQL`'s
+/// interpolation; values never become part of the SQL text.
+public struct PGBindings: Sendable {
+  struct Slot: Sendable {
+    /// Where the value starts in `storage`.
+    var offset: Int
+    /// Bytes of a binary value (text values are NUL-terminated); -1 for NULL.
+    var length: Int32
+    /// 0 text, 1 binary.
+    var format: Int32
+    var type: PGTypeOID
+  }
+
+  private(set) var storage: [UInt8] = []
+  private(set) var slots: [Slot] = []
+  /// Why a value could not be bound. Running the statement then throws `.invalidParameter`.
+  private(set) var invalidReason: String?
+
+  public init() {}
+
+  /// How many values are bound.
+  public var count: Int { slots.count }
+
+  /// The declared type of each value, in order (part of the prepared statement's identity).
+  var types: [PGTypeOID] { slots.map(\.type) }
+
+  /// Binds NULL. `type` declares the parameter type (unspecified lets the server infer it).
+  public mutating func appendNull(type: PGTypeOID = .unspecified) {
+    slots.append(Slot(offset: storage.count, length: -1, format: 0, type: type))
+  }
+
+  /// Binds `text` in text format. Text cannot contain NUL (neither libpq's C strings nor
+  /// PostgreSQL's text types can hold it): such a value makes the statement fail when run.
+  public mutating func appendText(_ text: String, type: PGTypeOID = .unspecified) {
+    let offset = storage.count
+    storage.append(contentsOf: text.utf8)
+    if storage[offset...].contains(0) && invalidReason == nil {
+      invalidReason = "parameter $\(slots.count + 1) contains a NUL character"
+    }
+    storage.append(0)
+    slots.append(
+      Slot(offset: offset, length: Int32(storage.count - offset - 1), format: 0, type: type))
+  }
+
+  /// Binds `bytes` in binary format as a value of `type`, which must match the bytes' layout
+  /// (PostgreSQL's binary send format: big-endian integers, IEEE floats, raw bytea).
+  public mutating func appendBinary(_ bytes: some Sequence<UInt8>, type: PGTypeOID) {
+    let offset = storage.count
+    storage.append(contentsOf: bytes)
+    let length = storage.count - offset
+    if length > Int(Int32.max) && invalidReason == nil {
+      invalidReason = "parameter $\(slots.count + 1) is larger than 2 GiB"
+    }
+    slots.append(Slot(offset: offset, length: Int32(clamping: length), format: 1, type: type))
+  }
+
+  /// Binds a fixed-width integer in binary (big-endian) format.
+  mutating func appendBinaryInteger<I: FixedWidthInteger>(_ value: I, type: PGTypeOID) {
+    withUnsafeBytes(of: value.bigEndian) { appendBinary($0, type: type) }
+  }
+}

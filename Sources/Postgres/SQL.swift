@@ -1,0 +1,91 @@
+/// A SQL statement whose values are bound, never spliced.
+///
+/// Each interpolated value becomes the next placeholder (`$1`, `$2`, ...) and a bound parameter,
+/// so input can never change the statement's text:
+///
+/// ```swift
+/// let insert: SQL = "INSERT INTO users (email, first_name) VALUES (\(email), \(firstName))"
+/// // insert.text == "INSERT INTO users (email, first_name) VALUES ($1, $2)"
+/// ```
+///
+/// Identifiers (which cannot be parameters) go through `\(identifier: name)`, which quotes them.
+/// The only way to put arbitrary text into a statement is `SQL(unsafeRaw:)`: reviewers should stop
+/// there and check the text comes from the program, never from input.
+public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
+  /// The statement text with `$n` placeholders; no values, so it is safe to log.
+  public private(set) var text: String
+  /// The values for the placeholders, in order.
+  public private(set) var bindings: PGBindings
+
+  /// A statement from text the program wrote (e.g. a migration file shipped with it).
+  /// - Important: never pass anything derived from input; interpolate values instead.
+  public init(unsafeRaw text: String, bindings: PGBindings = PGBindings()) {
+    self.text = text
+    self.bindings = bindings
+  }
+
+  public init(stringLiteral value: String) {
+    self.init(unsafeRaw: value)
+  }
+
+  public init(stringInterpolation: StringInterpolation) {
+    self.init(unsafeRaw: stringInterpolation.text, bindings: stringInterpolation.bindings)
+  }
+
+  public var description: String { text }
+
+  public struct StringInterpolation: StringInterpolationProtocol {
+    var text: String
+    var bindings = PGBindings()
+
+    public init(literalCapacity: Int, interpolationCount: Int) {
+      text = ""
+      text.reserveCapacity(literalCapacity + 3 * interpolationCount)
+    }
+
+    public mutating func appendLiteral(_ literal: String) {
+      text += literal
+    }
+
+    /// Binds `value` as the next parameter (a nil optional binds NULL).
+    public mutating func appendInterpolation(_ value: some PGEncodable) {
+      value.encode(into: &bindings)
+      text += "$\(bindings.count)"
+    }
+
+    /// Binds `value` as the next parameter, or NULL when it is nil.
+    public mutating func appendInterpolation<Value: PGEncodable>(_ value: Value?) {
+      value.encode(into: &bindings)
+      text += "$\(bindings.count)"
+    }
+
+    /// Appends `name` as a quoted identifier (`"name"`, inner quotes doubled), for the places
+    /// SQL does not take parameters: table, schema or database names.
+    public mutating func appendInterpolation(identifier name: String) {
+      if name.utf8.contains(0) {
+        // A NUL cannot be quoted; bind it instead so that the statement fails when run.
+        bindings.appendText(name)
+        text += "$\(bindings.count)"
+        return
+      }
+      text += SQL.quoteIdentifier(name)
+    }
+  }
+
+  /// `name` as a quoted identifier: wrapped in double quotes, inner double quotes doubled.
+  public static func quoteIdentifier(_ name: String) -> String {
+    "\"" + name.replacingAll("\"", with: "\"\"") + "\""
+  }
+}
+
+extension String {
+  /// Replaces every `target` (a single character) with `replacement`, without Foundation.
+  fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
+    var result = ""
+    result.reserveCapacity(utf8.count)
+    for character in self {
+      if character == target { result += replacement } else { result.append(character) }
+    }
+    return result
+  }
+}

@@ -1,0 +1,61 @@
+import Postgres
+import Testing
+
+@Suite("SQL building (no server)")
+struct SQLTests {
+  @Test("each interpolated value becomes the next placeholder, never text")
+  func placeholders() {
+    let email = "Robert'); DROP TABLE users;--"
+    let limit = 10
+    let query: SQL = "SELECT id FROM users WHERE lower(email) = lower(\(email)) LIMIT \(limit)"
+    #expect(query.text == "SELECT id FROM users WHERE lower(email) = lower($1) LIMIT $2")
+    #expect(query.bindings.count == 2)
+    #expect(!query.text.contains("DROP"))
+    #expect(query.description == query.text)
+  }
+
+  @Test("a literal with no interpolation has no bindings")
+  func literal() {
+    let query: SQL = "SELECT 1"
+    #expect(query.text == "SELECT 1")
+    #expect(query.bindings.count == 0)
+  }
+
+  @Test("nil binds NULL and still takes a placeholder")
+  func null() {
+    let phone: String? = nil
+    let query: SQL = "UPDATE users SET phone = \(phone) WHERE id = \("abc")"
+    #expect(query.text == "UPDATE users SET phone = $1 WHERE id = $2")
+    #expect(query.bindings.count == 2)
+  }
+
+  @Test(
+    "identifiers are quoted, inner quotes doubled",
+    arguments: [
+      ("users", "\"users\""), ("test_1", "\"test_1\""), ("Mixed Case", "\"Mixed Case\""),
+      ("a\"b", "\"a\"\"b\""), ("x\"; DROP TABLE users; --", "\"x\"\"; DROP TABLE users; --\""),
+    ])
+  func identifiers(name: String, quoted: String) {
+    let query: SQL = "CREATE DATABASE \(identifier: name)"
+    #expect(query.text == "CREATE DATABASE " + quoted)
+    #expect(query.bindings.count == 0)
+    #expect(SQL.quoteIdentifier(name) == quoted)
+  }
+
+  @Test("the escape hatch is spelled unsafeRaw and keeps its text")
+  func unsafeRaw() {
+    let query = SQL(unsafeRaw: "SELECT 'trusted text'")
+    #expect(query.text == "SELECT 'trusted text'")
+    #expect(query.bindings.count == 0)
+  }
+
+  @Test("every encodable type binds one value")
+  func types() {
+    let bytes: [UInt8] = [0, 1, 255]
+    let query: SQL = """
+      SELECT \("s"), \(Substring("sub")), \(Int64(1)), \(2), \(Int32(3)), \(Int16(4)), \(true), \(1.5), \(bytes), \(Int?.none)
+      """
+    #expect(query.bindings.count == 10)
+    #expect(query.text == "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10")
+  }
+}
