@@ -95,7 +95,7 @@ let package = Package(
     .executableTarget(
       name: "MarketplaceServer",
       dependencies: [
-        "RPCCore", "HTTP2Transport", "StandardServices", "MarketplaceProtos",
+        "RPCCore", "HTTP2Transport", "StandardServices", "MarketplaceProtos", "Postgres", "MarketplaceStorage",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),

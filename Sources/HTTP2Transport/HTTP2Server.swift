@@ -37,8 +37,8 @@ public final class HTTP2Server: Service {
     }
   }
 
-  /// Calls finished OK and not OK since start.
-  public var rpcTotals: (ok: Int, failed: Int) { registry.totals }
+  /// Calls since start, by outcome (counted as connections close).
+  public var rpcTotals: RPCCounts { registry.totals }
 
   public func run() async throws {
     let config = config
@@ -91,7 +91,11 @@ public final class HTTP2Server: Service {
       _ = await registry.waitUntilDrained(timeout: nil, timer: group.next())
     }
     let totals = registry.totals
-    logger.notice("stopped", metadata: ["rpcs_ok": "\(totals.ok)", "rpcs_failed": "\(totals.failed)"])
+    logger.notice(
+      "stopped",
+      metadata: [
+        "rpcs_ok": "\(totals.ok)", "rpcs_failed": "\(totals.failed)", "rpcs_cancelled_by_client": "\(totals.cancelled)",
+      ])
     try await group.shutdownGracefully()
   }
 }

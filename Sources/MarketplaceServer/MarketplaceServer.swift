@@ -1,18 +1,37 @@
 public import ArgumentParser
 import HTTP2Transport
 public import Logging
+import MarketplaceStorage
+import Postgres
 import RPCCore
 import ServiceLifecycle
 import UnixSignals
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 import StandardServices
 
-/// `marketplace-server`: the composition root. Parses flags, bootstraps logging once, builds the
-/// router and the services, and runs them in one service group until SIGTERM/SIGINT.
+/// `marketplace-server`: the composition root. Parses flags, bootstraps logging once, starts the
+/// database (its own embedded cluster unless given a URL), applies migrations, builds the router
+/// and the services, and runs them in one service group until SIGTERM/SIGINT.
 @main
 struct MarketplaceServer: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "marketplace-server",
     abstract: "The marketplace's gRPC server (h2c, prior knowledge).")
+
+  @Option(
+    help: ArgumentHelp(
+      "PostgreSQL to use (libpq URI or key=value string); default: MARKETPLACE_DATABASE_URL, else an embedded cluster of our own.",
+      valueName: "url"))
+  var databaseURL: String?
+
+  @Option(help: "Directory of the embedded cluster (used without a database URL); default: MARKETPLACE_DATA_DIR, else .marketplace-data.")
+  var dataDir: String?
+
+  @Option(help: "Most connections to PostgreSQL.")
+  var databaseConnections = PGPool.Config.defaults.maximumConnections
 
   @Option(help: "Address to listen on.")
   var host = HTTP2Server.Config.defaults.host
@@ -54,6 +73,7 @@ struct MarketplaceServer: AsyncParsableCommand {
   var shutdownGraceSeconds = 10
 
   func validate() throws {
+    guard databaseConnections > 0 else { throw ValidationError("--database-connections must be positive") }
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
     guard maxConcurrentStreams > 0 else { throw ValidationError("--max-concurrent-streams must be positive") }
     guard maxReceiveMessageBytes > 0 else { throw ValidationError("--max-receive-message-bytes must be positive") }
@@ -83,13 +103,59 @@ struct MarketplaceServer: AsyncParsableCommand {
     config.shutdownGracePeriod = .seconds(shutdownGraceSeconds)
     config.rpcLogLevel = rpcLogLevel
 
+    // The database: the URL given, or a cluster of our own, started before anything else.
+    var services: [any Service] = []
+    let connection: PGConnection.Options
+    var cluster: PGEmbeddedCluster?
+    if let url = databaseURL ?? Self.environment("MARKETPLACE_DATABASE_URL") {
+      connection = PGConnection.Options(conninfo: url)
+    } else {
+      var clusterConfig = PGEmbeddedCluster.Config(
+        directory: (dataDir ?? Self.environment("MARKETPLACE_DATA_DIR") ?? ".marketplace-data") + "/postgres")
+      clusterConfig.binarySearchPath = Self.searchPath() + clusterConfig.binarySearchPath
+      let embedded = PGEmbeddedCluster(config: clusterConfig, logger: logger)
+      try await embedded.start()
+      cluster = embedded
+      services.append(embedded)
+      connection = embedded.connectionOptions
+    }
+    var poolConfig = PGPool.Config(connection: connection)
+    poolConfig.maximumConnections = databaseConnections
+    let pool = PGPool(config: poolConfig, logger: logger)
+    do {
+      let applied = try await MarketplaceSchema.migrator().migrate(pool, logger: logger)
+      logger.notice("schema up to date", metadata: ["db.migrations_applied": "\(applied.count)"])
+    } catch {
+      await pool.close()
+      try? await cluster?.stop()
+      throw error
+    }
+
     let health = HealthService()
     let router = StandardServiceSet.router(health: health)
     let server = HTTP2Server(config: config, router: router, logger: logger)
+    // Started in this order, stopped in reverse: the RPC server first, the database last.
+    services += [
+      pool, DatabaseHealthMonitor(pool: pool, health: health, interval: .milliseconds(500), logger: logger),
+      server,
+    ]
     let group = ServiceGroup(
       configuration: .init(
-        services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger))
     try await group.run()
+  }
+
+  /// The only place that reads the environment.
+  static func environment(_ name: String) -> String? {
+    guard let value = getenv(name) else { return nil }
+    let string = String(cString: value)
+    return string.isEmpty ? nil : string
+  }
+
+  /// PATH's directories, searched first for PostgreSQL's tools.
+  static func searchPath() -> [String] {
+    (environment("PATH") ?? "").split(separator: ":").map(String.init)
   }
 }
 

@@ -48,14 +48,17 @@ def test_ping_flood_gets_goaway_enhance_your_calm(target):
 class OwnServer:
     """A server process of this test's own, on a free loopback port."""
 
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, embedded_database: bool = False):
         binary = os.environ.get(SERVER_BIN_ENV)
         if not binary:
             pytest.fail(f"set {SERVER_BIN_ENV} to the marketplace-server binary for lifecycle tests")
         self.log = []
+        env = dict(os.environ)
+        if embedded_database:  # no URL: the server runs a cluster of its own (see --data-dir)
+            env.pop("MARKETPLACE_DATABASE_URL", None)
         self.proc = subprocess.Popen(
             [binary, "--host", "127.0.0.1", "--port", "0", "--log-level", "info", *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
         self.port = None
         deadline = time.monotonic() + 20
         while self.port is None:
@@ -88,8 +91,8 @@ class OwnServer:
 def own_server():
     servers = []
 
-    def start(*args: str) -> OwnServer:
-        server = OwnServer(*args)
+    def start(*args: str, **options) -> OwnServer:
+        server = OwnServer(*args, **options)
         servers.append(server)
         return server
 

@@ -1,4 +1,4 @@
-public import RPCCore
+import RPCCore
 #if canImport(Glibc)
   import Glibc
 #endif

@@ -1,5 +1,5 @@
 import CZlib
-public import RPCCore
+import RPCCore
 
 /// gzip and deflate (zlib format) for whole messages.
 enum Zlib {

@@ -1,7 +1,7 @@
 import CNGHTTP2
 import Logging
 import NIOCore
-public import RPCCore
+import RPCCore
 import Synchronization
 
 /// One HTTP/2 connection: a NIO channel handler that owns an nghttp2 server session.
@@ -130,7 +130,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       nghttp2_session_del(session)
       self.session = nil
     }
-    registry.remove(self, ok: callsOK, failed: callsFailed)
+    registry.remove(self, counts: counts)
     context.fireChannelInactive()
   }
 
@@ -223,11 +223,16 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
 
   /// Calls finished on this connection, added to the server's totals when it closes (no shared
   /// counter is touched per call).
-  private var callsOK = 0
-  private var callsFailed = 0
+  private var counts = RPCCounts()
 
-  func recordFinished(status: Status) {
-    if status.code == .ok { callsOK += 1 } else { callsFailed += 1 }
+  func recordFinished(status: Status, cancelledByClient: Bool) {
+    if cancelledByClient {
+      counts.cancelled += 1
+    } else if status.code == .ok {
+      counts.ok += 1
+    } else {
+      counts.failed += 1
+    }
   }
 
   /// Whether the per-RPC log line is written at all; decided once per connection.
@@ -339,8 +344,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
 final class ConnectionRegistry: Sendable {
   private struct State {
     var connections: [ObjectIdentifier: (loop: any EventLoop, connection: H2ConnectionBox)] = [:]
-    var ok = 0
-    var failed = 0
+    var counts = RPCCounts()
     var drainedWaiters: [DrainWaiter] = []
   }
 
@@ -351,11 +355,12 @@ final class ConnectionRegistry: Sendable {
     state.withLock { $0.connections[ObjectIdentifier(connection)] = (connection.eventLoop, box) }
   }
 
-  func remove(_ connection: H2Connection, ok: Int, failed: Int) {
+  func remove(_ connection: H2Connection, counts: RPCCounts) {
     let waiters = state.withLock { state -> [DrainWaiter] in
       state.connections[ObjectIdentifier(connection)] = nil
-      state.ok += ok
-      state.failed += failed
+      state.counts.ok += counts.ok
+      state.counts.failed += counts.failed
+      state.counts.cancelled += counts.cancelled
       guard state.connections.isEmpty else { return [] }
       defer { state.drainedWaiters.removeAll() }
       return state.drainedWaiters
@@ -363,7 +368,7 @@ final class ConnectionRegistry: Sendable {
     for waiter in waiters { waiter.resume(true) }
   }
 
-  var totals: (ok: Int, failed: Int) { state.withLock { ($0.ok, $0.failed) } }
+  var totals: RPCCounts { state.withLock { $0.counts } }
 
   /// Runs `body` on each connection's own loop.
   func forEach(_ body: @escaping @Sendable (H2Connection) -> Void) {
@@ -389,6 +394,13 @@ final class ConnectionRegistry: Sendable {
     }
   }
 
+}
+
+/// Calls by outcome: answered OK, answered with another status, or ended by the client first.
+public struct RPCCounts: Sendable, Hashable {
+  public var ok = 0
+  public var failed = 0
+  public var cancelled = 0
 }
 
 /// One wait for the server to drain, resumed once: by the last connection closing or by its timer.

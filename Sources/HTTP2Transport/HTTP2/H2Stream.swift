@@ -1,7 +1,7 @@
 import CNGHTTP2
 import Logging
 import NIOCore
-public import RPCCore
+import RPCCore
 
 /// One HTTP/2 stream carrying one RPC: gathers the request head, deframes request messages into
 /// the call, and queues the call's response for nghttp2's data provider.
@@ -124,7 +124,7 @@ final class H2Stream: ServerStreamSink {
     deadlineTimer?.cancel()
     if let call, !call.isFinished {
       call.cancel(status: nil)
-      log(Status(code: .cancelled, message: "stream closed by the client (HTTP/2 error \(errorCode))"))
+      log(Status(code: .cancelled, message: "stream closed by the client (HTTP/2 error \(errorCode))"), byClient: true)
     }
     finished = true
     resumeWriters(false)
@@ -351,8 +351,8 @@ final class H2Stream: ServerStreamSink {
     add(metadata, to: &headers)
   }
 
-  private func log(_ status: Status) {
-    connection.recordFinished(status: status)
+  private func log(_ status: Status, byClient: Bool = false) {
+    connection.recordFinished(status: status, cancelledByClient: byClient)
     guard let startTime else { return }
     let duration = ContinuousClock.now - startTime
     connection.logger.log(

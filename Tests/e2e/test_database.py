@@ -1,0 +1,97 @@
+"""The server and its database: the embedded default cluster, and a PostgreSQL outage.
+
+These tests start servers of their own (``$MARKETPLACE_SERVER_BIN``) on an embedded cluster in a
+temporary directory, so they can stop and start its PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+import tempfile
+import time
+
+import grpc
+import pytest
+
+from test_lifecycle import own_server  # noqa: F401 - fixture
+
+RUN_AS = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def pg_tool(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    assert found, f"PostgreSQL's {name} is not installed"
+    return found[-1]
+
+
+def pg_ctl(cluster: str, *args: str):
+    subprocess.run(RUN_AS + [pg_tool("pg_ctl"), "-D", f"{cluster}/data", *args], check=True,
+                   capture_output=True, timeout=60)
+
+
+def health_status(pb, port: int):
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = pb.health_pb2_grpc.HealthStub(channel)
+        return stub.Check(pb.health_pb2.HealthCheckRequest(service=""), timeout=2).status
+
+
+def wait_for(condition, timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture
+def data_dir():
+    # Traversable by the postgres account when the suite runs as root.
+    directory = tempfile.mkdtemp(prefix="marketplace-e2e-data-")
+    os.chmod(directory, 0o755)
+    yield directory
+    subprocess.run(["rm", "-rf", directory], check=False)
+
+
+def embedded_server(own_server, data_dir):  # noqa: F811
+    return own_server("--data-dir", data_dir, "--shutdown-grace-seconds", "2", embedded_database=True)
+
+
+def test_embedded_cluster_from_nothing_then_reused(own_server, data_dir, pb):  # noqa: F811
+    serving = pb.health_pb2.HealthCheckResponse.SERVING
+    first = embedded_server(own_server, data_dir)
+    assert health_status(pb, first.port) == serving
+    assert first.terminate_and_wait() == 0, "".join(first.log)
+    assert any("outcome=initialized" in line for line in first.log), "".join(first.log)
+    assert not glob.glob(f"{data_dir}/postgres/data/postmaster.pid"), "PostgreSQL still running after the server stopped"
+
+    second = embedded_server(own_server, data_dir)
+    assert health_status(pb, second.port) == serving
+    assert second.terminate_and_wait() == 0, "".join(second.log)
+    assert any("outcome=started" in line for line in second.log), "".join(second.log)
+    assert not any("applied migration" in line for line in second.log), "migrations ran twice"
+
+
+def test_database_outage_is_not_serving_then_recovers(own_server, data_dir, pb):  # noqa: F811
+    serving = pb.health_pb2.HealthCheckResponse.SERVING
+    not_serving = pb.health_pb2.HealthCheckResponse.NOT_SERVING
+    server = embedded_server(own_server, data_dir)
+    cluster = f"{data_dir}/postgres"
+    assert health_status(pb, server.port) == serving
+
+    pg_ctl(cluster, "stop", "-m", "fast", "-w")
+    wait_for(lambda: health_status(pb, server.port) == not_serving, 5, "NOT_SERVING while PostgreSQL is down")
+
+    pg_ctl(cluster, "start", "-w", "-l", f"{cluster}/postgres.log")
+    back_in = wait_for(lambda: health_status(pb, server.port) == serving, 5, "SERVING once PostgreSQL is back")
+    assert back_in <= 2.0, f"serving again {back_in:.2f} s after PostgreSQL returned"
+
+    # No leaked connections: the pool holds at most its maximum.
+    count = subprocess.run(
+        RUN_AS + [pg_tool("psql"), "-h", cluster, "-U", "postgres", "-d", "marketplace", "-Atc",
+                  "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'marketplace'"],
+        check=True, capture_output=True, text=True, timeout=30).stdout.strip()
+    assert int(count) <= 10, f"{count} connections from the server"
+    assert server.terminate_and_wait() == 0, "".join(server.log)
