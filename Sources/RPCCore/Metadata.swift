@@ -88,3 +88,39 @@ public enum MetadataValue: Sendable, Hashable {
   case string(String)
   case binary([UInt8])
 }
+
+/// Request metadata as it came off the wire: the raw name and value bytes, decoded into
+/// ``Metadata`` (Strings, base64 of `-bin` values) only if a handler reads it.
+public struct WireMetadata: Sendable {
+  /// name length (2 bytes), name, value length (4 bytes), value; repeated.
+  private var bytes: [UInt8] = []
+
+  public init() {}
+
+  public var isEmpty: Bool { bytes.isEmpty }
+
+  public mutating func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+    precondition(name.count <= Int(UInt16.max) && value.count <= Int(UInt32.max))
+    withUnsafeBytes(of: UInt16(name.count).littleEndian) { bytes += $0 }
+    bytes += name
+    withUnsafeBytes(of: UInt32(value.count).littleEndian) { bytes += $0 }
+    bytes += value
+  }
+
+  /// The metadata as Strings and bytes; a `-bin` value that is not base64 is left out.
+  public func decoded() -> Metadata {
+    var metadata = Metadata()
+    var index = 0
+    while index < bytes.count {
+      let nameCount = Int(bytes[index]) | Int(bytes[index + 1]) << 8
+      let name = String(decoding: bytes[index + 2..<index + 2 + nameCount], as: UTF8.self)
+      index += 2 + nameCount
+      let valueCount =
+        Int(bytes[index]) | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2]) << 16 | Int(bytes[index + 3]) << 24
+      let value = String(decoding: bytes[index + 4..<index + 4 + valueCount], as: UTF8.self)
+      index += 4 + valueCount
+      metadata.appendWireValue(name, value)
+    }
+    return metadata
+  }
+}

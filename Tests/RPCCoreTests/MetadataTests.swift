@@ -33,4 +33,22 @@ struct MetadataTests {
   func keys(_ key: String, _ valid: Bool) {
     #expect(Metadata.isValidCustomKey(key) == valid)
   }
+
+  @Test("wire metadata keeps bytes and decodes on demand")
+  func wire() {
+    var wire = WireMetadata()
+    #expect(wire.isEmpty)
+    func add(_ name: String, _ value: String) {
+      Array(name.utf8).withUnsafeBufferPointer { n in Array(value.utf8).withUnsafeBufferPointer { v in wire.append(name: n, value: v) } }
+    }
+    add("x-user", "ada")
+    add("x-trace-bin", "q6ur")
+    add("x-empty", "")
+    add("x-user", "grace")
+    let decoded = wire.decoded()
+    #expect(decoded["x-user"] == [.string("ada"), .string("grace")])
+    #expect(decoded["x-trace-bin"] == [.binary([0xab, 0xab, 0xab])])
+    #expect(decoded["x-empty"] == [.string("")])
+    #expect(decoded.count == 4)
+  }
 }

@@ -78,7 +78,7 @@ struct ServerCallTests {
       executor.queue.async {
         sink.finished = done
         let context = ServerContext(
-          method: method, requestMetadata: [:], peer: "test", deadline: nil, requestEncoding: .identity,
+          method: method, requestMetadata: WireMetadata(), peer: "test", deadline: nil, requestEncoding: .identity,
           acceptedEncodings: [])
         let call = ServerCall(
           handler: RPCHandler(method: method, decode: decode, body: body), context: context, sink: sink,

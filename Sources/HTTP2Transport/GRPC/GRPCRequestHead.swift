@@ -16,7 +16,7 @@ struct GRPCRequestHead {
   var timeout: String?
   var encoding: String?
   var acceptEncoding: String?
-  var metadata = Metadata()
+  var metadata = WireMetadata()
   var headerBytes = 0
   var invalidBinaryMetadata = false
 
@@ -30,12 +30,13 @@ struct GRPCRequestHead {
     case rejectGRPC(Status)
   }
 
-  mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, router: RPCRouter) {
+  /// `routes` is asked only for `:path`: passing the router itself would copy it per header.
+  mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, routes: H2Connection) {
     headerBytes += name.count + value.count + 32  // RFC 7541's accounting
     func string() -> String { String(decoding: value, as: UTF8.self) }
     if name.first == UInt8(ascii: ":") {
       if name.equals(":path") {
-        route = router.lookup(path: value)
+        route = routes.router.lookup(path: value)
       } else if name.equals(":method") {
         isPost = value.equals("POST")
       }
@@ -54,9 +55,11 @@ struct GRPCRequestHead {
       }
       // other grpc- headers are reserved: not passed on as metadata
     } else if !(name.equals("te") || name.equals("user-agent")) {
-      if !metadata.appendWireValue(String(decoding: name, as: UTF8.self), string()) {
+      // Kept as bytes; only -bin values are checked now, so a bad one fails the call up front.
+      if name.hasSuffix("-bin"), Base64.decode(string()) == nil {
         invalidBinaryMetadata = true
       }
+      metadata.append(name: name, value: value)
     }
   }
 
@@ -107,6 +110,11 @@ extension UnsafeBufferPointer<UInt8> {
   /// Byte equality with a constant, by memcmp: header names are matched on every request.
   func equals(_ literal: StaticString) -> Bool {
     count == literal.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, literal.utf8Start, count) == 0)
+  }
+
+  func hasSuffix(_ literal: StaticString) -> Bool {
+    count >= literal.utf8CodeUnitCount
+      && memcmp(baseAddress! + count - literal.utf8CodeUnitCount, literal.utf8Start, literal.utf8CodeUnitCount) == 0
   }
 
   func hasPrefix(_ literal: StaticString) -> Bool {

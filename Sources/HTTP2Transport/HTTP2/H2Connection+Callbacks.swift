@@ -74,7 +74,7 @@ extension H2Connection {
       H2Connection.withStream(session, frame.hd.stream_id) { stream in
         stream.head.add(
           name: UnsafeBufferPointer(start: name, count: nameLength),
-          value: UnsafeBufferPointer(start: value, count: valueLength), router: stream.connection.router)
+          value: UnsafeBufferPointer(start: value, count: valueLength), routes: stream.connection)
       }
       return 0
     }

@@ -25,7 +25,8 @@ final class H2Stream: ServerStreamSink {
   private var pending: ByteBuffer?
   /// A response message not yet packed: packed by the data source straight into the DATA frame
   /// when it fits there, which saves a buffer and a copy (the common, one-small-message case).
-  private var unpacked: (message: any MessageSerializer, size: Int)?
+  private var unpackedMessage: (any MessageSerializer)?
+  private var unpackedSize = 0
   private enum Trailers {
     case ok
     case custom(HeaderList)
@@ -167,8 +168,9 @@ final class H2Stream: ServerStreamSink {
       appendFrame(compressed: true, count: compressed.count) { destination in
         compressed.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
       }
-    } else if pendingBytes == 0, unpacked == nil {
-      unpacked = (message, size)
+    } else if pendingBytes == 0, unpackedMessage == nil {
+      unpackedMessage = message
+      unpackedSize = size
     } else {
       spillUnpacked()
       appendFrame(compressed: false, count: size) { destination in
@@ -180,8 +182,9 @@ final class H2Stream: ServerStreamSink {
 
   /// Packs the waiting message into the pending buffer (it did not fit a frame, or more follow).
   private func spillUnpacked() {
-    guard let (message, size) = unpacked else { return }
-    unpacked = nil
+    guard let message = unpackedMessage else { return }
+    let size = unpackedSize
+    unpackedMessage = nil
     appendFrame(compressed: false, count: size) { destination in
       if size > 0 { message.serialize(into: destination) }
     }
@@ -198,7 +201,9 @@ final class H2Stream: ServerStreamSink {
     pending!.moveWriterIndex(forwardBy: total)
   }
 
-  private var pendingBytes: Int { (pending?.readableBytes ?? 0) + (unpacked.map { MessageFramer.prefixLength + $0.size } ?? 0) }
+  private var pendingBytes: Int {
+    (pending?.readableBytes ?? 0) + (unpackedMessage == nil ? 0 : MessageFramer.prefixLength + unpackedSize)
+  }
 
   func finish(status: Status, trailers metadata: Metadata, error: (any Error)?) {
     guard !finished else { return }
@@ -295,9 +300,10 @@ final class H2Stream: ServerStreamSink {
   /// nghttp2's data source: copies queued response bytes into a DATA frame.
   func readData(into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
     var count = 0
-    if let (message, size) = unpacked {
+    if let message = unpackedMessage {
+      let size = unpackedSize
       if MessageFramer.prefixLength + size <= length {
-        unpacked = nil
+        unpackedMessage = nil
         MessageFramer.writePrefix(compressed: false, length: size, to: buffer)
         if size > 0 { message.serialize(into: buffer + MessageFramer.prefixLength) }
         count = MessageFramer.prefixLength + size

@@ -9,6 +9,7 @@
 public struct RPCRouter: Sendable {
   private var handlers: [RPCHandler] = []
   private var paths: [[UInt8]] = []
+  private var hashes: [Int] = []
   /// Index into `handlers` + 1 (0 is empty); the count is a power of two at most half full.
   private var slots: [Int32] = []
   private var services: Set<String> = []
@@ -20,6 +21,7 @@ public struct RPCRouter: Sendable {
     precondition(index(of: Array(handler.method.path.utf8)) == nil, "\(handler.method) registered twice")
     handlers.append(handler)
     paths.append(Array(handler.method.path.utf8))
+    hashes.append(paths[paths.count - 1].withUnsafeBufferPointer { Self.hash($0) })
     services.insert(handler.method.service)
     rebuildSlots()
   }
@@ -70,13 +72,15 @@ public struct RPCRouter: Sendable {
   private func index(of path: UnsafeBufferPointer<UInt8>) -> Int? {
     guard !slots.isEmpty else { return nil }
     let mask = slots.count - 1
-    var slot = Self.hash(path) & mask
+    let hash = Self.hash(path)
+    var slot = hash & mask
     while true {
       let entry = Int(slots[slot])
       if entry == 0 { return nil }
-      let candidate = paths[entry - 1]
-      if candidate.count == path.count,
-        candidate.withUnsafeBufferPointer({ memcmp($0.baseAddress!, path.baseAddress!, path.count) == 0 })
+      if hashes[entry - 1] == hash,
+        paths[entry - 1].withUnsafeBufferPointer({
+          $0.count == path.count && memcmp($0.baseAddress!, path.baseAddress!, path.count) == 0
+        })
       {
         return entry - 1
       }
@@ -88,17 +92,25 @@ public struct RPCRouter: Sendable {
     var capacity = 16
     while capacity < handlers.count * 2 { capacity *= 2 }
     slots = Array(repeating: 0, count: capacity)
-    for (index, path) in paths.enumerated() {
-      var slot = path.withUnsafeBufferPointer { Self.hash($0) } & (capacity - 1)
+    for (index, hash) in hashes.enumerated() {
+      var slot = hash & (capacity - 1)
       while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
       slots[slot] = Int32(index + 1)
     }
   }
 
+  /// FNV-1a over 8-byte words (then the tail bytes): paths are short, and this runs per call.
   private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in bytes {
-      hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+    let raw = UnsafeRawBufferPointer(bytes)
+    var index = 0
+    while index + 8 <= raw.count {
+      hash = (hash ^ raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) &* 0x0000_0100_0000_01b3
+      index += 8
+    }
+    while index < raw.count {
+      hash = (hash ^ UInt64(raw[index])) &* 0x0000_0100_0000_01b3
+      index += 1
     }
     return Int(truncatingIfNeeded: hash >> 1)
   }

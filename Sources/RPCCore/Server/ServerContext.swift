@@ -4,8 +4,9 @@
 public final class ServerContext {
   /// The method being called.
   public let method: MethodDescriptor
-  /// Custom metadata the client sent (reserved and pseudo headers removed).
-  public let requestMetadata: Metadata
+  /// Custom metadata the client sent (reserved and pseudo headers removed), decoded on first use.
+  public private(set) lazy var requestMetadata: Metadata = wireMetadata.decoded()
+  private let wireMetadata: WireMetadata
   /// The client's address, as "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000".
   public let peer: String
   /// When the call must be finished, from `grpc-timeout` clamped to the server's maximum.
@@ -31,12 +32,12 @@ public final class ServerContext {
   public internal(set) var isRequestMessageCompressed = false
 
   public init(
-    method: MethodDescriptor, requestMetadata: Metadata, peer: String,
+    method: MethodDescriptor, requestMetadata: WireMetadata, peer: String,
     deadline: ContinuousClock.Instant?, requestEncoding: CompressionAlgorithm,
     acceptedEncodings: [CompressionAlgorithm]
   ) {
     self.method = method
-    self.requestMetadata = requestMetadata
+    self.wireMetadata = requestMetadata
     self.peer = peer
     self.deadline = deadline
     self.requestEncoding = requestEncoding
