@@ -38,6 +38,8 @@ final class RecordingSink: ServerStreamSink, @unchecked Sendable {  // only touc
 
   var isWritable: Bool { writable }
   func whenWritable(_ resume: @escaping (Bool) -> Void) { resume(true) }
+  var consumedBytes = 0
+  func consumed(bytes: Int) { consumedBytes += bytes }
 }
 
 /// Bytes in, the same bytes out: a message "codec" with no protobuf behind it.

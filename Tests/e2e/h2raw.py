@@ -117,7 +117,9 @@ class RawH2Connection:
     """One cleartext HTTP/2 connection, client side, prior knowledge."""
 
     def __init__(self, host: str, port: int, timeout: float = DEFAULT_TIMEOUT,
-                 window: int = RECEIVE_WINDOW):
+                 window: int = RECEIVE_WINDOW, ack_data: bool = True):
+        # ack_data=False never returns flow-control credit: a client that reads nothing.
+        self.ack_data = ack_data
         self.host, self.port = host, port
         self.authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.sock = socket.create_connection((host, port), timeout=timeout)
@@ -170,7 +172,7 @@ class RawH2Connection:
         elif isinstance(ev, h2.events.DataReceived) and st:
             st.data += ev.data
             st.data_frames += 1
-            if ev.flow_controlled_length:
+            if ev.flow_controlled_length and self.ack_data:
                 try:
                     self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
                 except h2.exceptions.StreamClosedError:

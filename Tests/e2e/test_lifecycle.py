@@ -176,3 +176,26 @@ def test_slow_reader_does_not_make_the_server_buffer(own_server, pb):
     assert response.grpc_status == 0, response.describe()
     bodies = [pb.messages_pb2.StreamingOutputCallResponse.FromString(m.raw).payload.body for m in response.messages()]
     assert [len(b) for b in bodies] == [size] * count
+
+
+def test_fast_sender_to_a_stalled_handler_is_held_back(own_server, pb):
+    """A client streaming requests to a handler that cannot keep up (it waits to send its answers,
+    which the client does not read) is held back by flow control: the server does not queue
+    what it has not taken."""
+    server = own_server()
+    message = pb.messages_pb2.SimpleRequest(response_size=1_000_000, payload=pb.messages_pb2.Payload(body=b"\0" * 100_000))
+    frame = grpc_frame(message.SerializeToString())
+    with RawH2Connection("127.0.0.1", server.port, window=65535, ack_data=False) as raw:
+        raw.call("/grpc.testing.TestService/EmptyCall", b"\0\0\0\0\0")  # warm up
+        before = vm_rss_kb(server.proc.pid)
+        sid = raw.start("/grpc.testing.BenchmarkService/StreamingCall")
+        sent = 0
+        try:
+            for _ in range(300):  # 30 MB, if the server took it all
+                raw.send(sid, frame, timeout=0.5)
+                sent += 1
+        except TimeoutError:
+            pass  # the window closed: what we expect
+        grown = vm_rss_kb(server.proc.pid) - before
+        assert sent < 300, "the server kept reading requests its handler had not taken"
+        assert grown < 16_000, f"server grew by {grown} kB"

@@ -18,6 +18,8 @@ extension H2Connection {
     nghttp2_option_set_stream_reset_rate_limit(option, 1000, 33)
     nghttp2_option_set_max_outbound_ack(option, 1000)
     nghttp2_option_set_max_settings(option, 32)
+    // Window updates follow what handlers consume, not what arrives (H2Stream.consumed).
+    nghttp2_option_set_no_auto_window_update(option, 1)
     var session: OpaquePointer?
     let rc = nghttp2_session_server_new2(
       &session, callbacks.pointer, Unmanaged.passUnretained(connection).toOpaque(), option)
@@ -35,9 +37,11 @@ extension H2Connection {
 
   /// Runs `body` with the stream behind a stream's user data, if it still has one (DATA and
   /// HEADERS callbacks may come after the stream closed).
-  private static func withStream(_ session: OpaquePointer?, _ streamID: Int32, _ body: (H2Stream) -> Void) {
-    guard let data = nghttp2_session_get_stream_user_data(session, streamID) else { return }
+  @discardableResult
+  private static func withStream(_ session: OpaquePointer?, _ streamID: Int32, _ body: (H2Stream) -> Void) -> Bool {
+    guard let data = nghttp2_session_get_stream_user_data(session, streamID) else { return false }
     Unmanaged<H2Stream>.fromOpaque(data)._withUnsafeGuaranteedRef(body)
+    return true
   }
 
   /// The callbacks table, built once and shared by every session (nghttp2 copies it).
@@ -100,9 +104,11 @@ extension H2Connection {
     }
 
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { session, _, streamID, data, length, _ in
-      H2Connection.withStream(session, streamID) { stream in
+      let tracked = H2Connection.withStream(session, streamID) { stream in
         stream.receiveData(UnsafeRawBufferPointer(start: data, count: length))
       }
+      // DATA for a stream we no longer track still counts against the connection's window.
+      if !tracked { nghttp2_session_consume_connection(session, length) }
       return 0
     }
 

@@ -20,6 +20,12 @@ final class H2Stream: ServerStreamSink {
   private let startTime: ContinuousClock.Instant?
   private var deadlineTimer: Scheduled<Void>?
 
+  // Inbound flow control (nghttp2's automatic WINDOW_UPDATE is off): received bytes are given
+  // back at once, except those of messages waiting for a streaming handler, given back when it
+  // takes them. `credit` may go negative when a waiting message's first bytes went back early.
+  private var credit = 0
+  private var owned = 0
+
   // Response side.
   private var headersSent = false
   private var pending: ByteBuffer?
@@ -87,29 +93,63 @@ final class H2Stream: ServerStreamSink {
   }
 
   func receiveData(_ bytes: UnsafeRawBufferPointer) {
+    credit += bytes.count
+    defer { giveBackCredit() }
     guard let call, !call.isFinished else { return }
     let encoding = requestEncoding
     let limit = deframer.maxMessageBytes
     do {
       try deframer.process(bytes) { compressed, message in
         guard !call.isFinished else { return }
-        guard compressed else { return call.receive(message, compressed: false) }
-        guard let format = Zlib.Format(encoding) else {
-          return call.cancel(
-            status: Status(code: .internal, message: "compressed message without a grpc-encoding"))
+        let wireSize = MessageFramer.prefixLength + message.count
+        var held = false
+        if !compressed {
+          held = call.receive(message, compressed: false, wireSize: wireSize)
+        } else if let format = Zlib.Format(encoding) {
+          do {
+            let inflated = try Zlib.decompress(message, format: format, limit: limit)
+            held = inflated.withUnsafeBytes { call.receive($0, compressed: true, wireSize: wireSize) }
+          } catch let error as RPCError {
+            call.cancel(status: error.status)
+          } catch {
+            call.cancel(status: Status(code: .internal, message: "decompression failed"))
+          }
+        } else {
+          call.cancel(status: Status(code: .internal, message: "compressed message without a grpc-encoding"))
         }
-        do {
-          let inflated = try Zlib.decompress(message, format: format, limit: limit)
-          inflated.withUnsafeBytes { call.receive($0, compressed: true) }
-        } catch let error as RPCError {
-          call.cancel(status: error.status)
-        } catch {
-          call.cancel(status: Status(code: .internal, message: "decompression failed"))
+        if held {
+          owned += wireSize
+          credit -= wireSize
         }
       }
     } catch {
       call.cancel(status: error.status)
     }
+  }
+
+  /// The handler took messages: the client may send that much more.
+  func consumed(bytes: Int) {
+    let taken = min(bytes, owned)
+    owned -= taken
+    credit += taken
+    giveBackCredit()
+  }
+
+  /// Tells nghttp2 the positive credit is consumed, which lets it send WINDOW_UPDATE.
+  private func giveBackCredit() {
+    guard credit > 0, let session = connection.session else { return }
+    if nghttp2_session_consume(session, id, credit) != 0 {
+      nghttp2_session_consume_connection(session, credit)  // the stream is gone: the connection's share
+    }
+    credit = 0
+    connection.needsFlush()
+  }
+
+  /// No handler will take what still waits: all of it goes back.
+  private func releaseOwnedCredit() {
+    credit += owned
+    owned = 0
+    giveBackCredit()
   }
 
   func receiveEnd() {
@@ -123,6 +163,7 @@ final class H2Stream: ServerStreamSink {
   /// nghttp2 closed the stream (done, reset by the peer, or the connection is going away).
   func closed(errorCode: UInt32) {
     deadlineTimer?.cancel()
+    releaseOwnedCredit()
     if let call, !call.isFinished {
       call.cancel(status: nil)
       log(Status(code: .cancelled, message: "stream closed by the client (HTTP/2 error \(errorCode))"), byClient: true)
@@ -209,6 +250,7 @@ final class H2Stream: ServerStreamSink {
     guard !finished else { return }
     finished = true
     deadlineTimer?.cancel()
+    releaseOwnedCredit()
     if let error {
       connection.logger.error(
         "handler failed", metadata: ["rpc.method": "\(call?.context.method.path ?? "")", "error": "\(String(reflecting: error))"])

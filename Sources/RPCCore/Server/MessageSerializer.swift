@@ -20,10 +20,13 @@ public struct InboundMessage {
   public let arena: Arena
   /// Whether the message arrived compressed (its compressed-flag byte was 1).
   public let compressed: Bool
+  /// Its size on the wire (prefix included): what HTTP/2 flow control gives back once it is taken.
+  public let wireSize: Int
 
-  public init(pointer: UnsafeMutableRawPointer, arena: Arena, compressed: Bool = false) {
+  public init(pointer: UnsafeMutableRawPointer, arena: Arena, compressed: Bool = false, wireSize: Int = 0) {
     self.pointer = pointer
     self.arena = arena
     self.compressed = compressed
+    self.wireSize = wireSize
   }
 }

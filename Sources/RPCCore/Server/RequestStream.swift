@@ -13,19 +13,24 @@ public final class RequestStream: AsyncSequence {
   private var waiter: CheckedContinuation<LoopTransfer<InboundMessage?>, any Error>?
 
   private let context: ServerContext
+  /// Told the wire size of each message the handler takes (flow-control credit for the peer).
+  private let taken: (Int) -> Void
 
-  init(context: ServerContext) {
+  init(context: ServerContext, taken: @escaping (Int) -> Void) {
     self.context = context
+    self.taken = taken
   }
 
-  func deliver(_ message: InboundMessage) {
-    guard !finished, failure == nil else { return }
+  /// Returns true if the message now waits in the buffer (its credit is given back when taken).
+  func deliver(_ message: InboundMessage) -> Bool {
+    guard !finished, failure == nil else { return false }
     if let waiter {
       self.waiter = nil
       waiter.resume(returning: LoopTransfer(value: message))
-    } else {
-      buffered.append(message)
+      return false
     }
+    buffered.append(message)
+    return true
   }
 
   func finish() {
@@ -51,6 +56,7 @@ public final class RequestStream: AsyncSequence {
     if let failure { throw failure }
     if head < buffered.count {
       let message = buffered[head]
+      taken(message.wireSize)
       context.isRequestMessageCompressed = message.compressed
       head += 1
       if head == buffered.count {

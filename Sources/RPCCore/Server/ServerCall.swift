@@ -42,7 +42,7 @@ public final class ServerCall {
   public func start() {
     switch handler.body {
     case .clientStreaming(let body):
-      let requests = RequestStream(context: context)
+      let requests = RequestStream(context: context) { [unowned self] in sink?.consumed(bytes: $0) }
       self.requests = requests
       state = .running
       runTask { call, context in
@@ -50,7 +50,7 @@ public final class ServerCall {
         call.complete(with: response)
       }
     case .bidirectionalStreaming(let body):
-      let requests = RequestStream(context: context)
+      let requests = RequestStream(context: context) { [unowned self] in sink?.consumed(bytes: $0) }
       self.requests = requests
       state = .running
       let writer = ResponseWriter(call: self)
@@ -63,13 +63,17 @@ public final class ServerCall {
     }
   }
 
-  /// One request message, already deframed and decompressed.
-  public func receive(_ bytes: UnsafeRawBufferPointer, compressed: Bool = false) {
+  /// One request message, already deframed and decompressed; `wireSize` is what it took on the
+  /// wire. Returns true when the message waits in the request stream for the handler, which
+  /// reports it through the sink's `consumed(bytes:)` once taken; false when it needs no more
+  /// flow-control credit (decoded as the single request, or dropped).
+  @discardableResult
+  public func receive(_ bytes: UnsafeRawBufferPointer, compressed: Bool = false, wireSize: Int = 0) -> Bool {
     switch state {
     case .finished:
-      return
+      return false
     case .running where requests == nil:
-      return  // a single-request call already running: the client broke the protocol; ignore
+      return false  // a single-request call already running: the client broke the protocol; ignore
     case .receiving, .running:
       break
     }
@@ -78,16 +82,17 @@ public final class ServerCall {
       finish(
         Status(code: .internal, message: "could not decode the request as \(handler.method)'s input message"),
         trailers: [:])
-      return
+      return false
     }
-    let message = InboundMessage(pointer: pointer, arena: arena, compressed: compressed)
+    let message = InboundMessage(pointer: pointer, arena: arena, compressed: compressed, wireSize: wireSize)
     if let requests {
-      requests.deliver(message)
+      return requests.deliver(message)
     } else if request == nil {
       request = message
     } else {
       finish(Status(code: .unimplemented, message: "more than one request message for a unary request"), trailers: [:])
     }
+    return false
   }
 
   /// The client half-closed its side: no more request messages.

@@ -11,6 +11,9 @@ public protocol ServerStreamSink: AnyObject {
   var isWritable: Bool { get }
   /// Calls `resume(true)` once writable again, or `resume(false)` if the stream closes first.
   func whenWritable(_ resume: @escaping (Bool) -> Void)
+  /// The handler took request messages of `bytes` on the wire: the peer may send that much more
+  /// (HTTP/2 flow control), so a slow handler holds back a fast client.
+  func consumed(bytes: Int)
 }
 
 /// Carries loop-confined values into a task that runs on that same loop.
