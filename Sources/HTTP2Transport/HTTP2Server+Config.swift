@@ -1,5 +1,6 @@
 public import Logging
 import NIOCore
+
 extension HTTP2Server {
   /// Listening address, limits and timeouts. Every value has a documented default.
   public struct Config: Sendable {
