@@ -90,12 +90,16 @@ public struct TestService: Grpc_Testing_TestService.ServiceProtocol {
     if let status = request.responseStatus, status.code != 0 {
       throw RPCError(code: Status.Code(rawValue: Int(status.code)) ?? .unknown, message: status.message)
     }
+    // grpc-encoding goes out with the first message: choose gzip before it if any message is
+    // to be compressed; the others then go with the compressed flag 0.
+    if request.responseParameters.contains(where: { $0.compressed?.value == true }) {
+      context.responseEncoding = .gzip
+    }
     for parameters in request.responseParameters {
       if parameters.intervalUs > 0 {
         try await Task.sleep(for: .microseconds(Int64(parameters.intervalUs)))
       }
       let compress = parameters.compressed?.value == true
-      if compress { context.responseEncoding = .gzip }
       try await responses.send(compress: compress) { response in
         fill(response.payload, size: parameters.size)
       }

@@ -315,6 +315,24 @@ def test_server_compressed_streaming(raw, pb):
     assert sizes == [31415, 92653]
 
 
+def test_server_compressed_streaming_uncompressed_first(raw, pb):
+    """An uncompressed message before a compressed one: order kept, grpc-encoding sent up front."""
+    m = pb.messages_pb2
+    req = m.StreamingOutputCallRequest(response_parameters=[
+        m.ResponseParameters(size=10, compressed=m.BoolValue(value=False)),
+        m.ResponseParameters(size=20, compressed=m.BoolValue(value=True)),
+        m.ResponseParameters(size=30, compressed=m.BoolValue(value=False)),
+    ])
+    resp = raw.call("/grpc.testing.TestService/StreamingOutputCall", grpc_frame(req.SerializeToString()),
+                    timeout=RPC_TIMEOUT, extra_headers=[("grpc-accept-encoding", "identity,gzip")])
+    assert resp.grpc_status == 0, f"call failed: {resp.describe()}"
+    msgs = resp.messages()
+    assert [x.compressed for x in msgs] == [False, True, False]
+    assert resp.header("grpc-encoding") == "gzip"
+    sizes = [len(m.StreamingOutputCallResponse.FromString(x.decoded("gzip")).payload.body) for x in msgs]
+    assert sizes == [10, 20, 30]
+
+
 # ----------------------------------------------------------------- gzip channel variants
 
 

@@ -138,9 +138,8 @@ final class H2Stream: ServerStreamSink {
   /// Tells nghttp2 the positive credit is consumed, which lets it send WINDOW_UPDATE.
   private func giveBackCredit() {
     guard credit > 0, let session = connection.session else { return }
-    if nghttp2_session_consume(session, id, credit) != 0 {
-      nghttp2_session_consume_connection(session, credit)  // the stream is gone: the connection's share
-    }
+    // Counts for the connection and, while the stream exists, for the stream too.
+    _ = nghttp2_session_consume(session, id, credit)
     credit = 0
     connection.needsFlush()
   }
@@ -206,6 +205,7 @@ final class H2Stream: ServerStreamSink {
       } catch {
         return call.cancel(status: Status(code: .internal, message: "compression failed"))
       }
+      spillUnpacked()  // messages go out in order
       appendFrame(compressed: true, count: compressed.count) { destination in
         compressed.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
       }

@@ -2,8 +2,8 @@
 /// sends its responses and status through the stream sink.
 ///
 /// Created and driven by the transport on the connection's event loop. Handlers that need a task
-/// get one whose executor preference is that same loop (`executor`), and handler code, being
-/// `nonisolated(nonsending)`, stays there: no state here is shared across threads.
+/// get one whose executor preference is that same loop (`executor`); handler code, being
+/// nonisolated, runs on that preferred executor, so no state here is shared across threads.
 public final class ServerCall {
   public let context: ServerContext
   private let handler: RPCHandler
