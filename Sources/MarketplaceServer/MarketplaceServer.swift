@@ -12,14 +12,24 @@ import UnixSignals
 #endif
 import StandardServices
 
-/// `marketplace-server`: the composition root. Parses flags, bootstraps logging once, starts the
-/// database (its own embedded cluster unless given a URL), applies migrations, builds the router
-/// and the services, and runs them in one service group until SIGTERM/SIGINT.
+/// `marketplace-server`: `serve` (the default subcommand, so `marketplace-server --port 6000`
+/// serves) or `seed`.
 @main
-struct MarketplaceServer: AsyncParsableCommand {
+struct MarketplaceCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "marketplace-server",
-    abstract: "The marketplace's gRPC server (h2c, prior knowledge).")
+    abstract: "The marketplace's gRPC server (h2c, prior knowledge), and its tools.",
+    subcommands: [MarketplaceServer.self, SeedCommand.self],
+    defaultSubcommand: MarketplaceServer.self)
+}
+
+/// `marketplace-server serve`: the composition root. Parses flags, bootstraps logging once, starts the
+/// database (its own embedded cluster unless given a URL), applies migrations, builds the router
+/// and the services, and runs them in one service group until SIGTERM/SIGINT.
+struct MarketplaceServer: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Runs the marketplace's gRPC server (h2c, prior knowledge); the default subcommand.")
 
   @Option(
     help: ArgumentHelp(

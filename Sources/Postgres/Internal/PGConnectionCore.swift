@@ -411,3 +411,79 @@ extension String {
     return String(text)
   }
 }
+
+// MARK: COPY FROM STDIN
+
+extension PGConnectionCore {
+  /// Runs `sql` (a `COPY ... FROM STDIN`), lets `body` write the data through a `PGCopyWriter`
+  /// (sent in chunks as it fills), ends the copy and returns the rows copied. If `body` throws,
+  /// the copy is aborted on the server (nothing is copied) and `body`'s error is rethrown.
+  func copyIn(_ sql: SQL, _ body: (inout PGCopyWriter) throws -> Void) throws -> Int {
+    assertOnThread()
+    let connection = try usableConnection()
+    guard sql.bindings.count == 0 else {
+      throw PGError(.invalidParameter, "COPY takes no bound parameters")
+    }
+    try cancel.beginStatement(checkCancel: true)
+    defer { cancel.endStatement() }
+
+    // COPY cannot be prepared with parameters; the simple protocol runs it (text from the program).
+    guard let start = PQexec(connection, sql.text) else { throw failure(nil, connection) }
+    switch PQresultStatus(start) {
+    case PGRES_COPY_IN:
+      PQclear(start)
+    case PGRES_COPY_OUT, PGRES_COPY_BOTH:
+      PQclear(start)
+      isBroken = true  // the server now streams data we will not read
+      throw PGError(.unexpected, "copyIn needs COPY ... FROM STDIN")
+    case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+      PQclear(start)
+      throw PGError(.invalidParameter, "copyIn needs COPY ... FROM STDIN")
+    default:
+      let error = error(from: start, connection)
+      PQclear(start)
+      throw error
+    }
+
+    var writer = PGCopyWriter(core: self)
+    var bodyError: (any Error)?
+    do {
+      try body(&writer)
+      try writer.flush()
+    } catch {
+      bodyError = error
+    }
+    if let sendError = writer.sendError, bodyError == nil { bodyError = sendError }
+    let ended =
+      bodyError == nil ? PQputCopyEnd(connection, nil) : PQputCopyEnd(connection, "aborted by the client")
+    guard ended == 1 else { throw abandon(connection, writer.sendError) }
+
+    var rows = 0
+    var serverError: PGError?
+    while let result = PQgetResult(connection) {
+      switch PQresultStatus(result) {
+      case PGRES_COMMAND_OK:
+        rows = PGResult(taking: result).rowsAffected
+        continue  // PGResult frees it
+      case PGRES_COPY_IN:
+        // Cannot happen after PQputCopyEnd; do not loop forever on it.
+        PQclear(result)
+        throw abandon(connection)
+      default:
+        if serverError == nil { serverError = error(from: result, connection) }
+      }
+      PQclear(result)
+    }
+    if let bodyError { throw bodyError }
+    if let serverError { throw serverError }
+    return rows
+  }
+
+  /// Sends one chunk of COPY data (blocking). Throws when the connection failed.
+  func putCopyData(_ bytes: UnsafeRawBufferPointer) throws(PGError) {
+    guard let connection, let base = bytes.baseAddress, bytes.count > 0 else { return }
+    let rc = PQputCopyData(
+      connection, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
+    guard rc == 1 else { throw failure(nil, connection) }
+  }
+}

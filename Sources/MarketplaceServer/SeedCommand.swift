@@ -1,0 +1,99 @@
+import ArgumentParser
+import Logging
+import MarketplaceStorage
+import Postgres
+
+/// `marketplace-server seed`: loads the deterministic demo/benchmark data set (Seeder) into the
+/// same database the server would use (the URL, else the embedded cluster under the data
+/// directory), after applying the migrations. The tables must be empty.
+struct SeedCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "seed",
+    abstract: "Loads a realistic, deterministic data set (COPY) into an empty marketplace database.")
+
+  @Option(
+    help: ArgumentHelp(
+      "PostgreSQL to use (libpq URI or key=value string); default: MARKETPLACE_DATABASE_URL, else the embedded cluster.",
+      valueName: "url"))
+  var databaseURL: String?
+
+  @Option(help: "Directory of the embedded cluster (used without a database URL); default: MARKETPLACE_DATA_DIR, else .marketplace-data.")
+  var dataDir: String?
+
+  @Option(help: "Users (a fifth of them hosts, one admin).")
+  var users = Seeder.Config.defaults.users
+
+  @Option(help: "Properties.")
+  var properties = Seeder.Config.defaults.properties
+
+  @Option(help: "Bookings (never overlapping per property, except cancelled ones).")
+  var bookings = Seeder.Config.defaults.bookings
+
+  @Option(help: "Reviews (of completed bookings; capped at their number).")
+  var reviews = Seeder.Config.defaults.reviews
+
+  @Option(help: "Seed of the random generator: the same seed and sizes give the same data.")
+  var seed: UInt64 = Seeder.Config.defaults.seed
+
+  @Option(help: "Least severe log level written: trace, debug, info, notice, warning, error, critical.")
+  var logLevel: Logger.Level = .notice
+
+  func validate() throws {
+    for (name, value) in [("users", users), ("properties", properties), ("bookings", bookings), ("reviews", reviews)]
+    where value < 0 {
+      throw ValidationError("--\(name) must not be negative")
+    }
+    if properties > 0 && users < 2 { throw ValidationError("properties need --users 2 or more") }
+    if bookings > 0 && properties == 0 { throw ValidationError("bookings need --properties 1 or more") }
+  }
+
+  func run() async throws {
+    let level = logLevel
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = level
+      return handler
+    }
+    let logger = Logger(label: "marketplace.seed")
+
+    let connection: PGConnection.Options
+    var cluster: PGEmbeddedCluster?
+    if let url = databaseURL ?? MarketplaceServer.environment("MARKETPLACE_DATABASE_URL") {
+      connection = PGConnection.Options(conninfo: url)
+    } else {
+      var clusterConfig = PGEmbeddedCluster.Config(
+        directory: (dataDir ?? MarketplaceServer.environment("MARKETPLACE_DATA_DIR") ?? ".marketplace-data")
+          + "/postgres")
+      clusterConfig.binarySearchPath = MarketplaceServer.searchPath() + clusterConfig.binarySearchPath
+      let embedded = PGEmbeddedCluster(config: clusterConfig, logger: logger)
+      try await embedded.start()
+      cluster = embedded
+      connection = embedded.connectionOptions
+    }
+    var poolConfig = PGPool.Config(connection: connection)
+    poolConfig.maximumConnections = 2
+    let pool = PGPool(config: poolConfig, logger: logger)
+    var config = Seeder.Config()
+    config.users = users
+    config.properties = properties
+    config.bookings = bookings
+    config.reviews = reviews
+    config.seed = seed
+    do {
+      try await MarketplaceSchema.migrator().migrate(pool, logger: logger)
+      let report = try await Seeder.seed(pool, config: config, logger: logger)
+      print(report)
+    } catch {
+      await pool.close()
+      try? await cluster?.stop()
+      if let error = error as? PGError { throw SeedFailure(description: String(reflecting: error)) }
+      throw error
+    }
+    await pool.close()
+    try await cluster?.stop()
+  }
+
+  struct SeedFailure: Error, CustomStringConvertible {
+    var description: String
+  }
+}
