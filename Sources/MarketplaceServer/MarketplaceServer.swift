@@ -1,16 +1,11 @@
 public import ArgumentParser
 import HTTP2Transport
 public import Logging
-import MarketplaceStorage
 import Postgres
 import RPCCore
 import ServiceLifecycle
-import UnixSignals
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 import StandardServices
+import UnixSignals
 
 /// `marketplace-server`: `serve` (the default subcommand, so `marketplace-server --port 6000`
 /// serves) or `seed`.
@@ -31,14 +26,7 @@ struct MarketplaceServer: AsyncParsableCommand {
     commandName: "serve",
     abstract: "Runs the marketplace's gRPC server (h2c, prior knowledge); the default subcommand.")
 
-  @Option(
-    help: ArgumentHelp(
-      "PostgreSQL to use (libpq URI or key=value string); default: MARKETPLACE_DATABASE_URL, else an embedded cluster of our own.",
-      valueName: "url"))
-  var databaseURL: String?
-
-  @Option(help: "Directory of the embedded cluster (used without a database URL); default: MARKETPLACE_DATA_DIR, else .marketplace-data.")
-  var dataDir: String?
+  @OptionGroup var database: DatabaseOptions
 
   @Option(help: "Most connections to PostgreSQL.")
   var databaseConnections = PGPool.Config.defaults.maximumConnections
@@ -91,12 +79,7 @@ struct MarketplaceServer: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let level = logLevel
-    LoggingSystem.bootstrap { label in
-      var handler = StreamLogHandler.standardError(label: label)
-      handler.logLevel = level
-      return handler
-    }
+    bootstrapLogging(level: logLevel)
     let logger = Logger(label: "marketplace")
 
     var config = HTTP2Server.Config.defaults
@@ -113,33 +96,10 @@ struct MarketplaceServer: AsyncParsableCommand {
     config.shutdownGracePeriod = .seconds(shutdownGraceSeconds)
     config.rpcLogLevel = rpcLogLevel
 
-    // The database: the URL given, or a cluster of our own, started before anything else.
-    var services: [any Service] = []
-    let connection: PGConnection.Options
-    var cluster: PGEmbeddedCluster?
-    if let url = databaseURL ?? Self.environment("MARKETPLACE_DATABASE_URL") {
-      connection = PGConnection.Options(conninfo: url)
-    } else {
-      var clusterConfig = PGEmbeddedCluster.Config(
-        directory: (dataDir ?? Self.environment("MARKETPLACE_DATA_DIR") ?? ".marketplace-data") + "/postgres")
-      clusterConfig.binarySearchPath = Self.searchPath() + clusterConfig.binarySearchPath
-      let embedded = PGEmbeddedCluster(config: clusterConfig, logger: logger)
-      try await embedded.start()
-      cluster = embedded
-      services.append(embedded)
-      connection = embedded.connectionOptions
-    }
-    var poolConfig = PGPool.Config(connection: connection)
-    poolConfig.maximumConnections = databaseConnections
-    let pool = PGPool(config: poolConfig, logger: logger)
-    do {
-      let applied = try await MarketplaceSchema.migrator().migrate(pool, logger: logger)
-      logger.notice("schema up to date", metadata: ["db.migrations_applied": "\(applied.count)"])
-    } catch {
-      await pool.close()
-      try? await cluster?.stop()
-      throw error
-    }
+    // The database first: the URL given, or a cluster of our own; migrations applied.
+    let database = try await database.open(connections: databaseConnections, logger: logger)
+    let pool = database.pool
+    var services: [any Service] = database.cluster.map { [$0] } ?? []
 
     let health = HealthService()
     let router = StandardServiceSet.router(health: health)
@@ -154,18 +114,6 @@ struct MarketplaceServer: AsyncParsableCommand {
         services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger))
     try await group.run()
-  }
-
-  /// The only place that reads the environment.
-  static func environment(_ name: String) -> String? {
-    guard let value = getenv(name) else { return nil }
-    let string = String(cString: value)
-    return string.isEmpty ? nil : string
-  }
-
-  /// PATH's directories, searched first for PostgreSQL's tools.
-  static func searchPath() -> [String] {
-    (environment("PATH") ?? "").split(separator: ":").map(String.init)
   }
 }
 

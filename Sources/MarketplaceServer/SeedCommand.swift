@@ -11,14 +11,7 @@ struct SeedCommand: AsyncParsableCommand {
     commandName: "seed",
     abstract: "Loads a realistic, deterministic data set (COPY) into an empty marketplace database.")
 
-  @Option(
-    help: ArgumentHelp(
-      "PostgreSQL to use (libpq URI or key=value string); default: MARKETPLACE_DATABASE_URL, else the embedded cluster.",
-      valueName: "url"))
-  var databaseURL: String?
-
-  @Option(help: "Directory of the embedded cluster (used without a database URL); default: MARKETPLACE_DATA_DIR, else .marketplace-data.")
-  var dataDir: String?
+  @OptionGroup var database: DatabaseOptions
 
   @Option(help: "Users (a fifth of them hosts, one admin).")
   var users = Seeder.Config.defaults.users
@@ -48,31 +41,9 @@ struct SeedCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let level = logLevel
-    LoggingSystem.bootstrap { label in
-      var handler = StreamLogHandler.standardError(label: label)
-      handler.logLevel = level
-      return handler
-    }
+    bootstrapLogging(level: logLevel)
     let logger = Logger(label: "marketplace.seed")
-
-    let connection: PGConnection.Options
-    var cluster: PGEmbeddedCluster?
-    if let url = databaseURL ?? MarketplaceServer.environment("MARKETPLACE_DATABASE_URL") {
-      connection = PGConnection.Options(conninfo: url)
-    } else {
-      var clusterConfig = PGEmbeddedCluster.Config(
-        directory: (dataDir ?? MarketplaceServer.environment("MARKETPLACE_DATA_DIR") ?? ".marketplace-data")
-          + "/postgres")
-      clusterConfig.binarySearchPath = MarketplaceServer.searchPath() + clusterConfig.binarySearchPath
-      let embedded = PGEmbeddedCluster(config: clusterConfig, logger: logger)
-      try await embedded.start()
-      cluster = embedded
-      connection = embedded.connectionOptions
-    }
-    var poolConfig = PGPool.Config(connection: connection)
-    poolConfig.maximumConnections = 2
-    let pool = PGPool(config: poolConfig, logger: logger)
+    let database = try await database.open(connections: 2, logger: logger)
     var config = Seeder.Config()
     config.users = users
     config.properties = properties
@@ -80,17 +51,14 @@ struct SeedCommand: AsyncParsableCommand {
     config.reviews = reviews
     config.seed = seed
     do {
-      try await MarketplaceSchema.migrator().migrate(pool, logger: logger)
-      let report = try await Seeder.seed(pool, config: config, logger: logger)
+      let report = try await Seeder.seed(database.pool, config: config, logger: logger)
       print(report)
     } catch {
-      await pool.close()
-      try? await cluster?.stop()
+      try? await database.close()
       if let error = error as? PGError { throw SeedFailure(description: String(reflecting: error)) }
       throw error
     }
-    await pool.close()
-    try await cluster?.stop()
+    try await database.close()
   }
 
   struct SeedFailure: Error, CustomStringConvertible {
