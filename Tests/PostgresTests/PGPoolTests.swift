@@ -8,18 +8,22 @@ import Testing
 struct PGPoolTests {
   @Test("a transaction's deadline becomes statement_timeout: the statement fails with 57014")
   func statementTimeout() async throws {
-    try await TestDatabase.withPool { pool, _ in
+    try await TestDatabase.withPool(maximumConnections: 1) { pool, _ in
+      // Connect first: on a busy machine, connecting could use up the deadline before the
+      // statement starts, which is `.deadlineExceeded`, another test's subject.
+      try await pool.withConnection { try $0.execute("SELECT 1") }
       let start = ContinuousClock.now
       let error = await #expect(throws: PGError.self) {
-        try await pool.withTransaction(deadline: start + .milliseconds(300)) { session in
-          try session.query("SELECT pg_sleep(10)")
+        try await pool.withTransaction(deadline: start + .seconds(1)) { session in
+          try session.query("SELECT pg_sleep(60)")
         }
       }
       let elapsed = ContinuousClock.now - start
       #expect(error?.kind == .server)
       #expect(error?.sqlState == .queryCanceled)
       #expect(error?.message.contains("statement timeout") == true)
-      #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(3))
+      // Cut short: not before the deadline, and long before the 60 s sleep would end.
+      #expect(elapsed >= .seconds(1) && elapsed < .seconds(30))
 
       // SET LOCAL: gone with the transaction.
       let after = try await pool.withConnection {
@@ -32,9 +36,10 @@ struct PGPoolTests {
   @Test("withConnection's deadline also bounds statements, and is reset afterwards")
   func connectionDeadline() async throws {
     try await TestDatabase.withPool(maximumConnections: 1) { pool, _ in
+      try await pool.withConnection { try $0.execute("SELECT 1") }  // connected: see above
       let error = await #expect(throws: PGError.self) {
-        try await pool.withConnection(deadline: .now + .milliseconds(200)) { session in
-          try session.query("SELECT pg_sleep(10)")
+        try await pool.withConnection(deadline: .now + .seconds(1)) { session in
+          try session.query("SELECT pg_sleep(60)")
         }
       }
       #expect(error?.sqlState == .queryCanceled)
@@ -73,7 +78,7 @@ struct PGPoolTests {
       let cancelledAt = ContinuousClock.now
       task.cancel()
       let error = await #expect(throws: PGError.self) { try await task.value }
-      #expect(ContinuousClock.now - cancelledAt < .seconds(2))
+      #expect(ContinuousClock.now - cancelledAt < .seconds(15))  // long before the 30 s sleep ends
       #expect(error?.kind == .server)
       #expect(error?.sqlState == .queryCanceled)
       #expect(error?.message.contains("user request") == true)
@@ -110,7 +115,8 @@ struct PGPoolTests {
       }
       let waited = ContinuousClock.now - start
       #expect(error?.kind == .poolTimeout)
-      #expect(waited >= .milliseconds(250) && waited < .milliseconds(1500))
+      // The holder never lets go on its own: only the deadline ended this wait.
+      #expect(waited >= .milliseconds(250) && waited < .seconds(10))
       #expect(pool.statistics.waiting == 0)
 
       // A waiter with time to spare gets the connection once the holder lets go.
