@@ -86,10 +86,14 @@ let package = Package(
       ],
       swiftSettings: strictSwift),
 
-    // The marketplace's storage. For now: the schema migrations, shipped as resources.
+    // The marketplace's domain: values, entities and rules. No I/O, no C, no logging.
+    .target(name: "MarketplaceCore", swiftSettings: strictSwift),
+
+    // The marketplace's storage: the schema migrations (shipped as resources), the repositories
+    // (every SQL statement the API issues) and the seeder.
     .target(
-      name: "MarketplaceStorage", dependencies: ["Postgres"], resources: [.copy("Migrations")],
-      swiftSettings: strictSwift),
+      name: "MarketplaceStorage", dependencies: ["MarketplaceCore", "Postgres"],
+      resources: [.copy("Migrations")], swiftSettings: strictSwift),
 
     // The composition root.
     .executableTarget(
@@ -118,9 +122,12 @@ let package = Package(
       ] + nio,
       swiftSettings: strictSwift),
     .testTarget(
-      name: "PostgresTests",
+      name: "MarketplaceCoreTests", dependencies: ["MarketplaceCore"], swiftSettings: strictSwift),
+    // Everything that needs a real PostgreSQL (Scripts/test starts a throwaway cluster).
+    .testTarget(
+      name: "IntegrationTests",
       dependencies: [
-        "Postgres", "MarketplaceStorage",
+        "Postgres", "MarketplaceCore", "MarketplaceStorage",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],

@@ -55,6 +55,14 @@ public struct PGBindings: Sendable {
     slots.append(Slot(offset: offset, length: Int32(clamping: length), format: 1, type: type))
   }
 
+  /// Appends every value of `other` after these (for `SQL.append`).
+  mutating func append(contentsOf other: PGBindings) {
+    let base = storage.count
+    storage += other.storage
+    slots += other.slots.lazy.map { Slot(offset: $0.offset + base, length: $0.length, format: $0.format, type: $0.type) }
+    if invalidReason == nil, let reason = other.invalidReason { invalidReason = "in an appended fragment: " + reason }
+  }
+
   /// Binds a fixed-width integer in binary (big-endian) format.
   mutating func appendBinaryInteger<I: FixedWidthInteger>(_ value: I, type: PGTypeOID) {
     withUnsafeBytes(of: value.bigEndian) { appendBinary($0, type: type) }

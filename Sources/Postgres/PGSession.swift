@@ -42,6 +42,17 @@ public struct PGSession {
     try core.executeScript(script.text)
   }
 
+  /// Runs `body` and returns, with its result, the notices the server sent meanwhile (NOTICE,
+  /// WARNING, INFO: e.g. `RAISE NOTICE`, or plans from `auto_explain.log_level = notice`),
+  /// instead of logging them.
+  public func capturingNotices<T>(_ body: () throws(PGError) -> T) throws(PGError) -> (T, [PGNotice]) {
+    let outer = core.capturedNotices
+    core.capturedNotices = []
+    defer { core.capturedNotices = outer }
+    let result = try body()
+    return (result, core.capturedNotices ?? [])
+  }
+
   /// The process id of the server backend serving this connection (`pg_backend_pid()`).
   public var backendPID: Int32 { core.backendPID }
 

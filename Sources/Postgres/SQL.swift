@@ -72,6 +72,39 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
     }
   }
 
+  /// Appends `other`, renumbering its placeholders to follow this statement's: for statements
+  /// whose shape depends on which optional filters a caller gave, each one a fragment with its
+  /// own values (`sql.append(" AND city = \(city)")`).
+  ///
+  /// Every `$` in `other.text` must be one of its placeholders (fragments are program text; no
+  /// dollar quoting).
+  public mutating func append(_ other: SQL) {
+    let offset = bindings.count
+    bindings.append(contentsOf: other.bindings)
+    guard offset > 0, other.bindings.count > 0 else {
+      text += other.text
+      return
+    }
+    var utf8 = other.text.utf8[...]
+    while let dollar = utf8.firstIndex(of: UInt8(ascii: "$")) {
+      text += String(Substring(utf8[..<dollar]))
+      let digits = utf8[utf8.index(after: dollar)...].prefix { $0 >= 0x30 && $0 <= 0x39 }
+      guard let number = Int(Substring(digits)), (1...other.bindings.count).contains(number) else {
+        preconditionFailure("SQL.append: a '$' in \(other.text) is not one of its placeholders")
+      }
+      text += "$\(number + offset)"
+      utf8 = utf8[digits.endIndex...]
+    }
+    text += String(Substring(utf8))
+  }
+
+  /// This statement followed by `other` (see `append(_:)`).
+  public static func + (lhs: SQL, rhs: SQL) -> SQL {
+    var result = lhs
+    result.append(rhs)
+    return result
+  }
+
   /// `name` as a quoted identifier: wrapped in double quotes, inner double quotes doubled.
   public static func quoteIdentifier(_ name: String) -> String {
     "\"" + name.replacingAll("\"", with: "\"\"") + "\""

@@ -20,7 +20,8 @@ extension PGConnectionCore {
           }
           return String(cString: value)
         }
-        core.didReceiveNotice(severity: field("V") ?? field("S"), sqlState: field("C"))
+        core.didReceiveNotice(
+          PGNotice(severity: field("V") ?? field("S") ?? "?", sqlState: field("C"), message: field("M") ?? ""))
       }, context)
   }
 }

@@ -34,6 +34,8 @@ final class PGConnectionCore: @unchecked Sendable {
   private(set) var isBroken = false
   /// The server announced (in an unsolicited FATAL) that it is closing this connection.
   private var fatalNoticeReceived = false
+  /// Where notices go while `PGSession.capturingNotices` runs; nil otherwise (they are logged).
+  var capturedNotices: [PGNotice]?
   /// The server process serving this connection.
   let backendPID: Int32
 
@@ -87,12 +89,16 @@ final class PGConnectionCore: @unchecked Sendable {
 
   // MARK: notices (callback lives in PGConnectionCore+Callbacks.swift)
 
-  func didReceiveNotice(severity: String?, sqlState: String?) {
-    if severity == "FATAL" || severity == "PANIC" { fatalNoticeReceived = true }
+  func didReceiveNotice(_ notice: PGNotice) {
+    if notice.severity == "FATAL" || notice.severity == "PANIC" { fatalNoticeReceived = true }
+    if capturedNotices != nil {
+      capturedNotices!.append(notice)
+      return
+    }
     logger.debug(
       "notice from server",
       metadata: [
-        "db.severity": "\(severity ?? "?")", "db.sqlstate": "\(sqlState ?? "?")",
+        "db.severity": "\(notice.severity)", "db.sqlstate": "\(notice.sqlState ?? "?")",
         "db.backend_pid": "\(backendPID)",
       ])
   }

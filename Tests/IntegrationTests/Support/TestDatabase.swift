@@ -46,7 +46,7 @@ enum TestDatabase {
     return options
   }
 
-  static let logger = Logger(label: "PostgresTests") { _ in SwiftLogNoOpLogHandler() }
+  static let logger = Logger(label: "IntegrationTests") { _ in SwiftLogNoOpLogHandler() }
 
   /// Runs `body` with a fresh, empty database (dropped afterwards, even if `body` throws).
   static func withFreshDatabase<T: Sendable>(

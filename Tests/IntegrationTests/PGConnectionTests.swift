@@ -94,6 +94,29 @@ struct PGConnectionTests {
     }
   }
 
+  @Test("notices are captured while asked for, in order, and logged otherwise")
+  func notices() async throws {
+    try await TestDatabase.withPool(maximumConnections: 1) { pool, _ in
+      let (captured, later) = try await pool.withConnection { session in
+        let (value, notices) = try session.capturingNotices { () throws(PGError) in
+          try session.executeScript(
+            "DO $$ BEGIN RAISE NOTICE 'first'; RAISE WARNING 'second'; END $$")
+          return 7
+        }
+        #expect(value == 7)
+        let (_, after) = try session.capturingNotices { () throws(PGError) in
+          try session.execute("SELECT 1")
+        }
+        try session.executeScript("DO $$ BEGIN RAISE NOTICE 'not captured'; END $$")
+        return (notices, after)
+      }
+      #expect(captured.map(\.message) == ["first", "second"])
+      #expect(captured.map(\.severity) == ["NOTICE", "WARNING"])
+      #expect(captured.first?.sqlState == "00000")
+      #expect(later.isEmpty)
+    }
+  }
+
   @Test("a NUL character cannot be bound")
   func nul() async throws {
     try await TestDatabase.withPool(maximumConnections: 1) { pool, _ in

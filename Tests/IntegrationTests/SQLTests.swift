@@ -58,4 +58,19 @@ struct SQLTests {
     #expect(query.bindings.count == 10)
     #expect(query.text == "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10")
   }
+
+  @Test("appended fragments keep their values, their placeholders renumbered after the statement's")
+  func append() {
+    var query: SQL = "SELECT * FROM t WHERE a = \(1)"
+    query.append(" AND b = \("x") AND c BETWEEN \(2) AND \(3)")
+    query.append(" ORDER BY a")
+    query.append(" LIMIT \(10)")
+    #expect(query.text == "SELECT * FROM t WHERE a = $1 AND b = $2 AND c BETWEEN $3 AND $4 ORDER BY a LIMIT $5")
+    #expect(query.bindings.count == 5)
+    let joined = SQL(unsafeRaw: "SELECT 1 FROM t") + " WHERE id = \("y")"
+    #expect(joined.text == "SELECT 1 FROM t WHERE id = $1")
+    let many: SQL = "SELECT \(1), \(2), \(3), \(4), \(5), \(6), \(7), \(8), \(9), \(10)"
+    #expect((many + " AND \(11) AND \(12)").text.hasSuffix("$10 AND $11 AND $12"))
+    #expect((SQL(unsafeRaw: "WITH x AS (SELECT 1) ") + many).text == "WITH x AS (SELECT 1) " + many.text)
+  }
 }

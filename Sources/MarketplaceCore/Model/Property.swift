@@ -1,0 +1,119 @@
+/// A listing.
+public struct Property: Hashable, Sendable {
+  public struct Location: Hashable, Sendable {
+    public var address: String
+    public var city: String
+    /// ISO 3166-1 alpha-2, upper case.
+    public var country: String
+    public var coordinates: Coordinates?
+
+    public init(address: String, city: String, country: String, coordinates: Coordinates?) {
+      self.address = address
+      self.city = city
+      self.country = country
+      self.coordinates = coordinates
+    }
+  }
+
+  public struct Coordinates: Hashable, Sendable {
+    public var latitude: Double
+    public var longitude: Double
+
+    public init(latitude: Double, longitude: Double) {
+      self.latitude = latitude
+      self.longitude = longitude
+    }
+  }
+
+  /// Sum and count of review ratings (each 1...5).
+  public struct Rating: Hashable, Sendable {
+    public var sum: Int64
+    public var count: Int64
+
+    public init(sum: Int64, count: Int64) {
+      self.sum = sum
+      self.count = count
+    }
+
+    /// The mean rating, or nil with no reviews.
+    public var average: Double? { count == 0 ? nil : Double(sum) / Double(count) }
+  }
+
+  public var id: PropertyID
+  public var hostID: UserID
+  public var name: String
+  public var description: String
+  public var location: Location
+  public var pricePerNight: Money
+  public var maxGuests: Int
+  public var rating: Rating
+  public var createdAt: Timestamp
+  public var updatedAt: Timestamp
+  /// Set when the host removed the listing; its row stays for the bookings that reference it.
+  public var deletedAt: Timestamp?
+
+  public init(
+    id: PropertyID, hostID: UserID, name: String, description: String, location: Location,
+    pricePerNight: Money, maxGuests: Int, rating: Rating, createdAt: Timestamp,
+    updatedAt: Timestamp, deletedAt: Timestamp?
+  ) {
+    self.id = id
+    self.hostID = hostID
+    self.name = name
+    self.description = description
+    self.location = location
+    self.pricePerNight = pricePerNight
+    self.maxGuests = maxGuests
+    self.rating = rating
+    self.createdAt = createdAt
+    self.updatedAt = updatedAt
+    self.deletedAt = deletedAt
+  }
+}
+
+/// What a guest searches by: place, price, party size and free dates; every filter optional.
+/// Results are ordered by price, then id, and paged by keyset (`after`).
+public struct PropertySearch: Hashable, Sendable {
+  /// Matched case-insensitively.
+  public var city: String?
+  /// ISO 3166-1 alpha-2.
+  public var country: String?
+  /// Inclusive bounds on the nightly price, in minor units.
+  public var minPricePerNightMinor: Int64?
+  public var maxPricePerNightMinor: Int64?
+  /// Only listings that take at least this many guests.
+  public var guests: Int
+  /// Only listings free for the whole stay.
+  public var stay: DateRange?
+  public var limit: Int
+  /// The last result of the previous page.
+  public var after: Cursor?
+
+  /// Where a page ended: the last listing's price and id.
+  public struct Cursor: Hashable, Sendable {
+    public var pricePerNightMinor: Int64
+    public var id: PropertyID
+
+    public init(pricePerNightMinor: Int64, id: PropertyID) {
+      self.pricePerNightMinor = pricePerNightMinor
+      self.id = id
+    }
+  }
+
+  public static let maximumLimit = 100
+
+  public init(
+    city: String? = nil, country: String? = nil, minPricePerNightMinor: Int64? = nil,
+    maxPricePerNightMinor: Int64? = nil, guests: Int = 1, stay: DateRange? = nil, limit: Int = 20,
+    after: Cursor? = nil
+  ) {
+    self.city = city
+    self.country = country
+    self.minPricePerNightMinor = minPricePerNightMinor
+    self.maxPricePerNightMinor = maxPricePerNightMinor
+    self.guests = guests
+    self.stay = stay
+    self.limit = limit
+    self.after = after
+  }
+}

@@ -1,0 +1,134 @@
+public import MarketplaceCore
+public import Postgres
+
+/// Bookings. The database itself refuses overlapping active stays of one property
+/// (bookings_no_overlap, SQLSTATE 23P01); the index each statement uses is named in
+/// 0004_bookings.sql.
+public struct BookingRepository {
+  let session: PGSession
+
+  public init(_ session: PGSession) { self.session = session }
+
+  static let columns = """
+    id, property_id, guest_id, check_in, check_out, guests, total_price_minor, currency, status,
+    expires_at, created_at, updated_at
+    """
+  static let select = SQL(unsafeRaw: "SELECT \(columns) FROM bookings")
+  static let returning = SQL(unsafeRaw: " RETURNING \(columns)")
+
+  static func decode(_ row: inout ColumnReader) throws(PGError) -> Booking {
+    Booking(
+      id: try row.next(), propertyID: try row.next(), guestID: try row.next(),
+      stay: try row.dateRange(), guests: try row.next(),
+      totalPrice: Money(amountMinor: try row.next(), currency: try row.currency()),
+      status: try row.value(), expiresAt: try row.optional(), createdAt: try row.next(),
+      updatedAt: try row.next())
+  }
+
+  /// A new pending booking that holds its dates until `expiresAt` unless paid. Dates taken by
+  /// another active booking fail with 23P01 on `bookings_no_overlap`.
+  public func insert(
+    id: BookingID, propertyID: PropertyID, guestID: UserID, stay: DateRange, guests: Int,
+    totalPrice: Money, expiresAt: Timestamp
+  ) throws(PGError) -> Booking {
+    try session.query(
+      """
+      INSERT INTO bookings (id, property_id, guest_id, check_in, check_out, guests, total_price_minor,
+        currency, status, expires_at)
+      VALUES (\(id), \(propertyID), \(guestID), \(stay.checkIn), \(stay.checkOut), \(guests),
+        \(totalPrice.amountMinor), \(totalPrice.currency.code), 'pending', \(expiresAt))
+      """ + Self.returning
+    ).decodeFirst(Self.decode)!
+  }
+
+  public func find(id: BookingID) throws(PGError) -> Booking? {
+    try session.query(Self.select + " WHERE id = \(id)").decodeFirst(Self.decode)
+  }
+
+  /// The booking, locked until the transaction ends (for a status change decided in Swift).
+  public func findForUpdate(id: BookingID) throws(PGError) -> Booking? {
+    try session.query(Self.select + " WHERE id = \(id) FOR UPDATE").decodeFirst(Self.decode)
+  }
+
+  /// A guest's trips, latest check-in first.
+  public func list(guestID: UserID, limit: Int) throws(PGError) -> [Booking] {
+    try session.query(
+      Self.select + " WHERE guest_id = \(guestID) ORDER BY check_in DESC, id DESC LIMIT \(limit)"
+    ).decodeAll(Self.decode)
+  }
+
+  /// A property's bookings (any status) checking in on or after `from`, by date: the host's
+  /// reservations list.
+  public func list(propertyID: PropertyID, from: LocalDate, limit: Int) throws(PGError) -> [Booking] {
+    try session.query(
+      Self.select
+        + " WHERE property_id = \(propertyID) AND check_in >= \(from) ORDER BY check_in, id LIMIT \(limit)"
+    ).decodeAll(Self.decode)
+  }
+
+  /// The stays that hold dates of `property` within `range`: its availability calendar.
+  public func activeStays(propertyID: PropertyID, within range: DateRange) throws(PGError) -> [DateRange] {
+    try session.query(
+      """
+      SELECT check_in, check_out FROM bookings
+      WHERE property_id = \(propertyID) AND stay && daterange(\(range.checkIn)::date, \(range.checkOut)::date, '[)')
+        AND status IN ('pending', 'confirmed')
+      ORDER BY check_in
+      """
+    ).decodeAll { row throws(PGError) in try row.dateRange() }
+  }
+
+  /// Whether no active booking of `property` overlaps `stay`.
+  public func isFree(propertyID: PropertyID, stay: DateRange) throws(PGError) -> Bool {
+    try session.query(
+      """
+      SELECT NOT EXISTS (SELECT 1 FROM bookings
+        WHERE property_id = \(propertyID) AND stay && daterange(\(stay.checkIn)::date, \(stay.checkOut)::date, '[)')
+          AND status IN ('pending', 'confirmed'))
+      """
+    ).decodeFirst { row throws(PGError) in try row.next(Bool.self) }!
+  }
+
+  /// Moves a booking from `from` to `to` (confirming clears the expiry); nil if it is not in
+  /// `from` any more (someone else moved it first).
+  public func transition(
+    id: BookingID, from: Booking.Status, to: Booking.Status
+  ) throws(PGError) -> Booking? {
+    try session.query(
+      """
+      UPDATE bookings SET status = \(to.rawValue),
+        expires_at = CASE WHEN \(to.rawValue) = 'pending' THEN expires_at END, updated_at = now()
+      WHERE id = \(id) AND status = \(from.rawValue)
+      """ + Self.returning
+    ).decodeFirst(Self.decode)
+  }
+
+  // The sweeps below pick their rows in a subquery (index order, LIMIT, SKIP LOCKED) and update
+  // them through `id = ANY (ARRAY (...))`, an index condition on the primary key. Written as
+  // `id IN (subquery)`, the generic plan of the prepared statement (which cannot see the LIMIT's
+  // value) hash-joined the picked ids against a sequential scan of all bookings.
+
+  /// The expiry sweep: cancels up to `limit` pending bookings whose time to pay ran out, oldest
+  /// first, skipping rows other workers hold; returns them.
+  public func expireUnpaid(limit: Int) throws(PGError) -> [Booking] {
+    try session.query(
+      """
+      UPDATE bookings SET status = 'cancelled', expires_at = NULL, updated_at = now()
+      WHERE id = ANY (ARRAY (SELECT id FROM bookings WHERE status = 'pending' AND expires_at <= now()
+                   ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+      """ + Self.returning
+    ).decodeAll(Self.decode)
+  }
+
+  /// The completion sweep: confirmed stays that checked out by `today` become completed (and so
+  /// reviewable); returns them.
+  public func completeEnded(today: LocalDate, limit: Int) throws(PGError) -> [Booking] {
+    try session.query(
+      """
+      UPDATE bookings SET status = 'completed', updated_at = now()
+      WHERE id = ANY (ARRAY (SELECT id FROM bookings WHERE status = 'confirmed' AND check_out <= \(today)
+                   ORDER BY check_out LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+      """ + Self.returning
+    ).decodeAll(Self.decode)
+  }
+}

@@ -1,0 +1,67 @@
+public import MarketplaceCore
+public import Postgres
+
+/// Reviews, and the property rating aggregates they feed. The index each statement uses is named
+/// in 0006_reviews.sql.
+public struct ReviewRepository {
+  let session: PGSession
+
+  public init(_ session: PGSession) { self.session = session }
+
+  static let columns = "id, booking_id, property_id, author_id, rating, comment, created_at"
+  static let select = SQL(unsafeRaw: "SELECT \(columns) FROM reviews")
+
+  static func decode(_ row: inout ColumnReader) throws(PGError) -> Review {
+    Review(
+      id: try row.next(), bookingID: try row.next(), propertyID: try row.next(),
+      authorID: try row.next(), rating: try row.next(), comment: try row.next(),
+      createdAt: try row.next())
+  }
+
+  /// Stores the review and adds its rating to the property's aggregates, in one statement. A
+  /// second review of the booking fails with 23505 on `reviews_booking_id_key`; an author or
+  /// property that is not the booking's fails with 23503 on `reviews_booking_fkey`.
+  public func insert(
+    id: ReviewID, bookingID: BookingID, propertyID: PropertyID, authorID: UserID, rating: Int,
+    comment: String
+  ) throws(PGError) -> Review {
+    try session.query(
+      """
+      WITH review AS (
+        INSERT INTO reviews (id, booking_id, property_id, author_id, rating, comment)
+        VALUES (\(id), \(bookingID), \(propertyID), \(authorID), \(rating), \(comment))
+        RETURNING id, booking_id, property_id, author_id, rating, comment, created_at
+      ), rated AS (
+        UPDATE properties SET rating_sum = rating_sum + review.rating,
+          rating_count = rating_count + 1
+        FROM review WHERE properties.id = review.property_id
+      )
+      SELECT id, booking_id, property_id, author_id, rating, comment, created_at FROM review
+      """
+    ).decodeFirst(Self.decode)!
+  }
+
+  /// The review of a booking, if it has one.
+  public func find(bookingID: BookingID) throws(PGError) -> Review? {
+    try session.query(Self.select + " WHERE booking_id = \(bookingID)").decodeFirst(Self.decode)
+  }
+
+  /// A property's reviews, newest first, one page after `cursor`.
+  public func list(
+    propertyID: PropertyID, after cursor: Review.Cursor?, limit: Int
+  ) throws(PGError) -> [Review] {
+    var sql = Self.select + " WHERE property_id = \(propertyID)"
+    if let cursor {
+      sql.append(" AND (created_at, id) < (\(cursor.createdAt)::timestamptz, \(cursor.id)::uuid)")
+    }
+    sql.append(" ORDER BY created_at DESC, id DESC LIMIT \(limit)")
+    return try session.query(sql).decodeAll(Self.decode)
+  }
+
+  /// An author's reviews, newest first.
+  public func list(authorID: UserID, limit: Int) throws(PGError) -> [Review] {
+    try session.query(
+      Self.select + " WHERE author_id = \(authorID) ORDER BY created_at DESC, id DESC LIMIT \(limit)"
+    ).decodeAll(Self.decode)
+  }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import MarketplaceCore
+import MarketplaceStorage
+import Postgres
+import Testing
+
+/// Every statement the repositories issue has an index path: on a seeded, analyzed data set the
+/// whole repository workload runs with `auto_explain` sending each executed statement's plan back
+/// as a notice, and no plan may scan users, properties, bookings, payments or reviews
+/// sequentially. It runs twice: with the custom plans PostgreSQL makes for a prepared statement's
+/// first executions, and with the generic plan it may switch to afterwards.
+@Suite("query plans", .enabled(if: TestDatabase.shouldRun, TestDatabase.disabledReason))
+struct QueryPlanTests {
+  static let guarded: Set<String> = ["users", "properties", "bookings", "payments", "reviews"]
+
+  /// A tenth of the default data set: big enough that the planner's choices are the real ones.
+  static var seedConfig: Seeder.Config {
+    var config = Seeder.Config()
+    config.users = 1_000
+    config.properties = 5_000
+    config.bookings = 50_000
+    config.reviews = 20_000
+    config.seed = 7
+    return config
+  }
+
+  @Test("no repository statement scans a guarded table sequentially", arguments: ["force_custom_plan", "force_generic_plan"])
+  func indexPaths(planCacheMode: String) async throws {
+    try await TestDatabase.withPool(maximumConnections: 1, migrated: true) { pool, _ in
+      _ = try await Seeder.seed(pool, config: Self.seedConfig, logger: TestDatabase.logger)
+      let samples = try await pool.withConnection { try Samples(loadingFrom: $0) }
+      let plans = try await pool.withConnection { session in
+        try session.execute("BEGIN")  // the workload's writes are rolled back at the end
+        try session.executeScript(
+          SQL(
+            unsafeRaw: """
+              LOAD 'auto_explain';
+              SET LOCAL auto_explain.log_min_duration = 0;
+              SET LOCAL auto_explain.log_format = json;
+              SET LOCAL auto_explain.log_level = notice;
+              SET LOCAL client_min_messages = notice;
+              SET LOCAL plan_cache_mode = \(planCacheMode);
+              """))
+        // A prepared statement's plan arrives when its portal is dropped, during the next
+        // statement: so the ROLLBACK is captured too.
+        let (_, notices) = try session.capturingNotices { () throws(PGError) in
+          try Workload.run(session, samples)
+          try session.execute("ROLLBACK")
+        }
+        return notices.compactMap(Plan.init(notice:))
+      }
+
+      // Every workload statement was explained (16 search shapes included).
+      let statements = Set(plans.map(\.queryText))
+      #expect(statements.count == Workload.distinctStatements, "\(statements.sorted())")
+      for plan in plans {
+        let scans = plan.sequentialScans.intersection(Self.guarded)
+        #expect(scans.isEmpty, "sequential scan of \(scans.sorted()) in:\n\(plan.queryText)\n\(plan.json)")
+      }
+    }
+  }
+}
+
+/// Values from the seeded data, so that every statement runs with realistic parameters.
+struct Samples {
+  var userEmail: String
+  var userID: UserID
+  var hostID: UserID
+  var propertyID: PropertyID
+  var city: String
+  var country: String
+  var bookingID: BookingID
+  var guestID: UserID
+  var paymentID: PaymentID
+  var payerID: UserID
+  var idempotencyKey: String
+  var reviewedPropertyID: PropertyID
+  var today: LocalDate
+
+  init(loadingFrom session: PGSession) throws {
+    func one(_ sql: SQL) throws -> PGRow { try #require(try session.query(sql).first) }
+    var row = try one("SELECT id, email FROM users WHERE role = 'guest' ORDER BY id LIMIT 1")
+    userID = try #require(UserID(try row.string(0)!))
+    userEmail = try row.string(1)!.uppercased()
+    row = try one(
+      "SELECT id, host_id, city, country FROM properties WHERE deleted_at IS NULL ORDER BY id LIMIT 1")
+    propertyID = try #require(PropertyID(try row.string(0)!))
+    hostID = try #require(UserID(try row.string(1)!))
+    city = try row.string(2)!.uppercased()
+    country = try row.string(3)!
+    row = try one("SELECT id, guest_id FROM bookings ORDER BY id LIMIT 1")
+    bookingID = try #require(BookingID(try row.string(0)!))
+    guestID = try #require(UserID(try row.string(1)!))
+    row = try one("SELECT id, payer_id, idempotency_key FROM payments ORDER BY id LIMIT 1")
+    paymentID = try #require(PaymentID(try row.string(0)!))
+    payerID = try #require(UserID(try row.string(1)!))
+    idempotencyKey = try row.string(2)!
+    row = try one("SELECT property_id FROM reviews GROUP BY property_id ORDER BY count(*) DESC LIMIT 1")
+    reviewedPropertyID = try #require(PropertyID(try row.string(0)!))
+    today = LocalDate(daysSinceEpoch: Seeder.Config().today)
+  }
+}
+
+/// One call of every repository method (each search shape included): the statements the API
+/// issues.
+enum Workload {
+  /// Distinct statement texts `run` issues: keep in step with it.
+  static let distinctStatements = 9 + 21 + 10 + 7 + 5
+
+  static func run(_ session: PGSession, _ s: Samples) throws(PGError) {
+    let eur = CurrencyCode("EUR")!
+    let stay = DateRange(checkIn: s.today.adding(days: 30), checkOut: s.today.adding(days: 34))!
+
+    // Users and sessions: 9.
+    let users = UserRepository(session)
+    let user = try users.insert(
+      id: .random(), email: "plan.test@example.com", passwordHash: "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA",
+      firstName: "Plan", lastName: "Test", phone: nil, role: .guest)
+    _ = try users.find(id: s.userID)
+    _ = try users.find(email: s.userEmail)
+    _ = try users.updateProfile(id: user.id, firstName: "Plan", lastName: "Tested", phone: "+33 1 23")
+    _ = try users.updateRole(id: user.id, role: .host)
+    let token = [UInt8](repeating: 7, count: 32)
+    _ = try users.insertSession(
+      id: .random(), userID: user.id, tokenHash: token,
+      expiresAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000))
+    _ = try users.activeSession(tokenHash: token)
+    _ = try users.revokeSession(tokenHash: token)
+    _ = try users.revokeSessions(userID: s.userID)
+
+    // Properties: 5, and the 16 search shapes.
+    let properties = PropertyRepository(session)
+    let listing = PropertyRepository.Listing(
+      name: "Plan flat", description: "", location: .init(address: "1 rue", city: "Paris", country: "FR", coordinates: nil),
+      pricePerNight: Money(amountMinor: 9_000, currency: eur), maxGuests: 2)
+    let property = try properties.insert(id: .random(), hostID: user.id, listing: listing)
+    _ = try properties.find(id: s.propertyID)
+    _ = try properties.update(id: property.id, hostID: user.id, listing: listing)
+    _ = try properties.list(hostID: s.hostID, includingDeleted: false, limit: 20)
+    _ = try properties.delete(id: property.id, hostID: user.id)
+    for (city, country) in [(s.city, s.country), (s.city, nil), (nil, s.country), (nil, nil)] {
+      for stay in [stay, nil] {
+        for after in [PropertySearch.Cursor(pricePerNightMinor: 10_000, id: s.propertyID), nil] {
+          _ = try properties.search(
+            PropertySearch(
+              city: city, country: country, minPricePerNightMinor: 5_000, maxPricePerNightMinor: 30_000,
+              guests: 2, stay: stay, limit: 20, after: after))
+        }
+      }
+    }
+
+    // Bookings: 10.
+    let bookings = BookingRepository(session)
+    let booking = try bookings.insert(
+      id: .random(), propertyID: s.propertyID, guestID: user.id,
+      stay: DateRange(checkIn: LocalDate(year: 2031, month: 1, day: 1)!, checkOut: LocalDate(year: 2031, month: 1, day: 3)!)!,
+      guests: 1, totalPrice: Money(amountMinor: 20_000, currency: eur),
+      expiresAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000))
+    _ = try bookings.find(id: s.bookingID)
+    _ = try bookings.findForUpdate(id: s.bookingID)
+    _ = try bookings.list(guestID: s.guestID, limit: 20)
+    _ = try bookings.list(propertyID: s.propertyID, from: s.today, limit: 20)
+    _ = try bookings.activeStays(propertyID: s.propertyID, within: stay)
+    _ = try bookings.isFree(propertyID: s.propertyID, stay: stay)
+    _ = try bookings.transition(id: booking.id, from: .pending, to: .confirmed)
+    _ = try bookings.expireUnpaid(limit: 100)
+    _ = try bookings.completeEnded(today: s.today, limit: 100)
+
+    // Payments: 7.
+    let payments = PaymentRepository(session)
+    let payment = try payments.insert(
+      id: .random(), bookingID: booking.id, payerID: user.id, propertyID: s.propertyID,
+      amount: booking.totalPrice, method: .card, idempotencyKey: "plan-test",
+      requestFingerprint: [UInt8](repeating: 1, count: 32))
+    _ = try payments.find(id: s.paymentID)
+    _ = try payments.find(payerID: s.payerID, idempotencyKey: s.idempotencyKey)
+    _ = try payments.list(bookingID: s.bookingID)
+    _ = try payments.list(payerID: s.payerID, limit: 20)
+    _ = try payments.livePayment(bookingID: s.bookingID)
+    _ = try payments.transition(id: payment.id, from: .pending, to: .succeeded, gatewayReference: "gw_1")
+
+    // Reviews: 5 (with and without a cursor).
+    let reviews = ReviewRepository(session)
+    _ = try bookings.transition(id: booking.id, from: .confirmed, to: .completed)
+    let review = try reviews.insert(
+      id: .random(), bookingID: booking.id, propertyID: s.propertyID, authorID: user.id, rating: 5,
+      comment: "Great")
+    _ = try reviews.find(bookingID: s.bookingID)
+    _ = try reviews.list(propertyID: s.reviewedPropertyID, after: nil, limit: 20)
+    _ = try reviews.list(
+      propertyID: s.reviewedPropertyID, after: Review.Cursor(createdAt: review.createdAt, id: review.id),
+      limit: 20)
+    _ = try reviews.list(authorID: s.guestID, limit: 20)
+  }
+}
+
+/// One statement's plan, from an `auto_explain` notice (JSON format).
+struct Plan {
+  var queryText: String
+  var json: String
+  var sequentialScans: Set<String>
+
+  init?(notice: PGNotice) {
+    guard let start = notice.message.firstIndex(of: "{") else { return nil }
+    json = String(notice.message[start...])
+    guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+      let text = object["Query Text"] as? String, let root = object["Plan"] as? [String: Any]
+    else { return nil }
+    queryText = text
+    var scans: Set<String> = []
+    func walk(_ node: [String: Any]) {
+      if node["Node Type"] as? String == "Seq Scan", let relation = node["Relation Name"] as? String {
+        scans.insert(relation)
+      }
+      for child in node["Plans"] as? [[String: Any]] ?? [] { walk(child) }
+    }
+    walk(root)
+    sequentialScans = scans
+  }
+}

@@ -1,0 +1,322 @@
+import MarketplaceCore
+import MarketplaceStorage
+import Postgres
+import Testing
+
+/// The repositories against the real schema: what each statement returns, and the rules the
+/// database enforces for them (SQLSTATE and constraint names callers map to domain errors).
+@Suite("repositories", .enabled(if: TestDatabase.shouldRun, TestDatabase.disabledReason))
+struct RepositoryTests {
+  static let hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"
+  static let eur = CurrencyCode("EUR")!
+  static func day(_ day: Int, month: Int = 7) -> LocalDate { LocalDate(year: 2031, month: month, day: day)! }
+  static func stay(_ from: Int, _ to: Int) -> DateRange { DateRange(checkIn: day(from), checkOut: day(to))! }
+  static let later = Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000)  // 2100-01-01
+
+  static func user(_ session: PGSession, _ email: String, role: User.Role = .guest) throws -> User {
+    try UserRepository(session).insert(
+      id: .random(), email: email, passwordHash: hash, firstName: "Ann", lastName: "Lee",
+      phone: nil, role: role)
+  }
+
+  static func listing(
+    city: String = "Paris", country: String = "FR", price: Int64 = 10_000, guests: Int = 2
+  ) -> PropertyRepository.Listing {
+    PropertyRepository.Listing(
+      name: "Flat in \(city)", description: "Bright",
+      location: .init(address: "1 Main St", city: city, country: country, coordinates: .init(latitude: 48.85, longitude: 2.35)),
+      pricePerNight: Money(amountMinor: price, currency: eur), maxGuests: guests)
+  }
+
+  static func expectConstraint(
+    _ sqlState: SQLState, _ constraint: String, _ body: () throws -> Void,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    let error = #expect(throws: PGError.self, sourceLocation: sourceLocation) { try body() }
+    #expect(error?.sqlState == sqlState, sourceLocation: sourceLocation)
+    #expect(error?.constraint == constraint, sourceLocation: sourceLocation)
+  }
+
+  @Test("users: found by id and by email in any case; one account per email, case-insensitively; profile and role updates")
+  func users() async throws {
+    try await TestDatabase.withPool(migrated: true) { pool, _ in
+      try await pool.withConnection { session in
+        let users = UserRepository(session)
+        let ann = try Self.user(session, "Ann.Lee@Example.com")
+        #expect(ann.email == "Ann.Lee@Example.com" && ann.role == .guest && ann.phone == nil)
+        #expect(ann.createdAt == ann.updatedAt)
+        #expect(try users.find(id: ann.id) == ann)
+        #expect(try users.find(email: "ann.lee@EXAMPLE.com") == ann)
+        #expect(try users.find(email: "nobody@example.com") == nil)
+        Self.expectConstraint(.uniqueViolation, "users_email_key") {
+          _ = try Self.user(session, "ANN.LEE@example.com")
+        }
+        let updated = try #require(
+          try users.updateProfile(id: ann.id, firstName: "Anne", lastName: "O'Lee; DROP TABLE users", phone: "+33 1"))
+        #expect(updated.firstName == "Anne" && updated.lastName == "O'Lee; DROP TABLE users" && updated.phone == "+33 1")
+        #expect(try users.updateRole(id: ann.id, role: .host)?.role == .host)
+        #expect(try users.updateProfile(id: .random(), firstName: "X", lastName: "Y", phone: nil) == nil)
+      }
+    }
+  }
+
+  @Test("sessions: an active session authenticates with its user; revoked or expired ones do not")
+  func sessions() async throws {
+    try await TestDatabase.withPool(migrated: true) { pool, _ in
+      try await pool.withConnection { session in
+        let users = UserRepository(session)
+        let ann = try Self.user(session, "ann@example.com")
+        let tokens = (1...3).map { [UInt8](repeating: $0, count: 32) }
+        for token in tokens {
+          _ = try users.insertSession(id: .random(), userID: ann.id, tokenHash: token, expiresAt: Self.later)
+        }
+        let (active, user) = try #require(try users.activeSession(tokenHash: tokens[0]))
+        #expect(active.userID == ann.id && active.tokenHash == tokens[0] && active.expiresAt == Self.later)
+        #expect(user == ann)
+
+        #expect(try users.revokeSession(tokenHash: tokens[0]))
+        #expect(try users.revokeSession(tokenHash: tokens[0]) == false)
+        #expect(try users.activeSession(tokenHash: tokens[0]) == nil)
+
+        try session.execute(
+          "UPDATE sessions SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE token_hash = \(tokens[1])")
+        #expect(try users.activeSession(tokenHash: tokens[1]) == nil)
+
+        #expect(try users.revokeSessions(userID: ann.id) == 2)  // the expired one and the third
+        #expect(try users.activeSession(tokenHash: tokens[2]) == nil)
+        #expect(try users.activeSession(tokenHash: [UInt8](repeating: 9, count: 32)) == nil)
+      }
+    }
+  }
+
+  @Test("properties: only their host updates or deletes them; deleted ones disappear from reads")
+  func propertiesWrites() async throws {
+    try await TestDatabase.withPool(migrated: true) { pool, _ in
+      try await pool.withConnection { session in
+        let properties = PropertyRepository(session)
+        let host = try Self.user(session, "host@example.com", role: .host)
+        let other = try Self.user(session, "other@example.com", role: .host)
+        let flat = try properties.insert(id: .random(), hostID: host.id, listing: Self.listing())
+        #expect(flat.location.coordinates == Property.Coordinates(latitude: 48.85, longitude: 2.35))
+        #expect(flat.rating == Property.Rating(sum: 0, count: 0) && flat.deletedAt == nil)
+        #expect(try properties.find(id: flat.id) == flat)
+
+        #expect(try properties.update(id: flat.id, hostID: other.id, listing: Self.listing(price: 1)) == nil)
+        let cheaper = try #require(try properties.update(id: flat.id, hostID: host.id, listing: Self.listing(price: 8_000)))
+        #expect(cheaper.pricePerNight.amountMinor == 8_000 && cheaper.updatedAt >= flat.updatedAt)
+
+        #expect(try properties.delete(id: flat.id, hostID: other.id) == false)
+        #expect(try properties.delete(id: flat.id, hostID: host.id))
+        #expect(try properties.delete(id: flat.id, hostID: host.id) == false)
+        #expect(try properties.find(id: flat.id) == nil)
+        #expect(try properties.list(hostID: host.id, includingDeleted: false, limit: 10).isEmpty)
+        #expect(try properties.list(hostID: host.id, includingDeleted: true, limit: 10).map(\.id) == [flat.id])
+        #expect(try properties.search(PropertySearch(city: "Paris")).isEmpty)
+      }
+    }
+  }
+
+  @Test("search: place (any case), price bounds, party size, free dates, and keyset pages in price order")
+  func search() async throws {
+    try await TestDatabase.withPool(migrated: true) { pool, _ in
+      try await pool.withConnection { session in
+        let properties = PropertyRepository(session)
+        let bookings = BookingRepository(session)
+        let host = try Self.user(session, "host@example.com", role: .host)
+        let guest = try Self.user(session, "guest@example.com")
+        var paris: [Property] = []
+        for price in [12_000, 9_000, 15_000, 9_000, 30_000] as [Int64] {
+          paris.append(try properties.insert(id: .random(), hostID: host.id, listing: Self.listing(price: price, guests: price == 15_000 ? 6 : 2)))
+        }
+        let lyon = try properties.insert(id: .random(), hostID: host.id, listing: Self.listing(city: "Lyon", price: 7_000))
+        _ = try properties.insert(id: .random(), hostID: host.id, listing: Self.listing(city: "Paris", country: "US", price: 5_000))
+
+        func ids(_ search: PropertySearch) throws -> [PropertyID] { try properties.search(search).map(\.id) }
+        let byPrice = paris.sorted { ($0.pricePerNight.amountMinor, $0.id.description) < ($1.pricePerNight.amountMinor, $1.id.description) }
+        #expect(try ids(PropertySearch(city: "pARIS", country: "FR")) == byPrice.map(\.id))
+        #expect(try ids(PropertySearch(city: "paris")).count == 6)  // the US one too
+        #expect(try ids(PropertySearch(country: "FR", maxPricePerNightMinor: 7_000)) == [lyon.id])
+        #expect(try ids(PropertySearch(city: "Paris", country: "FR", minPricePerNightMinor: 10_000, maxPricePerNightMinor: 15_000))
+          == byPrice.filter { (10_000...15_000).contains($0.pricePerNight.amountMinor) }.map(\.id))
+        #expect(try ids(PropertySearch(guests: 5)) == [paris[2].id])
+        #expect(try ids(PropertySearch(limit: 2)).count == 2)
+
+        // Free dates: a pending or confirmed stay blocks overlapping searches only.
+        let booked = byPrice[0]
+        _ = try bookings.insert(
+          id: .random(), propertyID: booked.id, guestID: guest.id, stay: Self.stay(10, 14), guests: 2,
+          totalPrice: Money(amountMinor: 36_000, currency: Self.eur), expiresAt: Self.later)
+        let parisFR = PropertySearch(city: "Paris", country: "FR")
+        func freeIn(_ stay: DateRange) throws -> [PropertyID] {
+          var search = parisFR
+          search.stay = stay
+          return try ids(search)
+        }
+        #expect(try freeIn(Self.stay(12, 16)) == byPrice.dropFirst().map(\.id))
+        #expect(try freeIn(Self.stay(14, 16)) == byPrice.map(\.id))  // check-in on its check-out day
+        #expect(try freeIn(Self.stay(8, 10)) == byPrice.map(\.id))
+
+        // Pages of 2 cover everything once, in order.
+        var pages: [PropertyID] = []
+        var search = PropertySearch(city: "Paris", country: "FR", limit: 2)
+        while true {
+          let page = try properties.search(search)
+          pages += page.map(\.id)
+          guard page.count == 2, let last = page.last else { break }
+          search.after = .init(pricePerNightMinor: last.pricePerNight.amountMinor, id: last.id)
+        }
+        #expect(pages == byPrice.map(\.id))
+      }
+    }
+  }
+
+  @Test("bookings: overlaps refused (23P01), calendar and availability, transitions, expiry and completion sweeps")
+  func bookings() async throws {
+    try await TestDatabase.withPool(migrated: true) { pool, _ in
+      try await pool.withConnection { session in
+        let bookings = BookingRepository(session)
+        let host = try Self.user(session, "host@example.com", role: .host)
+        let guest = try Self.user(session, "guest@example.com")
+        let flat = try PropertyRepository(session).insert(id: .random(), hostID: host.id, listing: Self.listing())
+        func book(_ stay: DateRange, expiresAt: Timestamp = Self.later) throws -> Booking {
+          try bookings.insert(
+            id: .random(), propertyID: flat.id, guestID: guest.id, stay: stay, guests: 2,
+            totalPrice: Money(amountMinor: Int64(stay.nights) * 10_000, currency: Self.eur), expiresAt: expiresAt)
+        }
+        let first = try book(Self.stay(1, 4))
+        #expect(first.status == .pending && first.expiresAt == Self.later && first.totalPrice.amountMinor == 30_000)
+        #expect(try bookings.find(id: first.id) == first)
+        Self.expectConstraint(.exclusionViolation, "bookings_no_overlap") { _ = try book(Self.stay(3, 5)) }
+        let second = try book(Self.stay(4, 6))
+
+        #expect(try bookings.activeStays(propertyID: flat.id, within: Self.stay(1, 31)) == [Self.stay(1, 4), Self.stay(4, 6)])
+        #expect(try bookings.isFree(propertyID: flat.id, stay: Self.stay(5, 7)) == false)
+        #expect(try bookings.isFree(propertyID: flat.id, stay: Self.stay(6, 9)))
+
+        let confirmed = try #require(try bookings.transition(id: first.id, from: .pending, to: .confirmed))
+        #expect(confirmed.status == .confirmed && confirmed.expiresAt == nil)
+        #expect(try bookings.transition(id: first.id, from: .pending, to: .cancelled) == nil)
+        #expect(try bookings.findForUpdate(id: first.id)?.status == .confirmed)
+
+        // Expiry: only pending bookings whose time ran out; their dates become free.
+        try session.execute(
+          "UPDATE bookings SET created_at = now() - interval '1 hour', expires_at = now() - interval '1 minute' WHERE id = \(second.id)")
+        let expired = try bookings.expireUnpaid(limit: 10)
+        #expect(expired.map(\.id) == [second.id] && expired[0].status == .cancelled)
+        #expect(try bookings.expireUnpaid(limit: 10).isEmpty)
+        #expect(try bookings.isFree(propertyID: flat.id, stay: Self.stay(4, 6)))
+
+        // Completion: confirmed stays that checked out by `today`.
+        #expect(try bookings.completeEnded(today: Self.day(3), limit: 10).isEmpty)
+        #expect(try bookings.completeEnded(today: Self.day(4), limit: 10).map(\.id) == [first.id])
+
+        let third = try book(Self.stay(4, 6))
+        #expect(try bookings.list(guestID: guest.id, limit: 10).map(\.id) == [third.id, second.id, first.id].sorted { a, b in
+          // check_in DESC, then id DESC
+          let stays = [third.id: 4, second.id: 4, first.id: 1]
+          return (stays[a]!, a.description) > (stays[b]!, b.description)
+        })
+        #expect(try bookings.list(propertyID: flat.id, from: Self.day(2), limit: 10).count == 2)
+      }
+    }
+  }
+
+  @Test("payments: one key per payer, one live payment per booking, transitions record the gateway's reference")
+  func payments() async throws {
+    try await TestDatabase.withPool(migrated: true) { pool, _ in
+      try await pool.withConnection { session in
+        let payments = PaymentRepository(session)
+        let host = try Self.user(session, "host@example.com", role: .host)
+        let guest = try Self.user(session, "guest@example.com")
+        let flat = try PropertyRepository(session).insert(id: .random(), hostID: host.id, listing: Self.listing())
+        let booking = try BookingRepository(session).insert(
+          id: .random(), propertyID: flat.id, guestID: guest.id, stay: Self.stay(1, 3), guests: 1,
+          totalPrice: Money(amountMinor: 20_000, currency: Self.eur), expiresAt: Self.later)
+        let fingerprint = [UInt8](repeating: 3, count: 32)
+        func pay(key: String, payer: UserID = guest.id) throws -> Payment {
+          try payments.insert(
+            id: .random(), bookingID: booking.id, payerID: payer, propertyID: flat.id, amount: booking.totalPrice,
+            method: .bankTransfer, idempotencyKey: key, requestFingerprint: fingerprint)
+        }
+        // Foreign keys are checked after the unique indexes: so first, with no other payment.
+        Self.expectConstraint(.foreignKeyViolation, "payments_booking_fkey") { _ = try pay(key: "key-3", payer: host.id) }
+        let payment = try pay(key: "key-1")
+        #expect(payment.status == .pending && payment.method == .bankTransfer && payment.gatewayReference == nil)
+        #expect(try payments.find(id: payment.id) == payment)
+        #expect(try payments.find(payerID: guest.id, idempotencyKey: "key-1") == payment)
+        Self.expectConstraint(.uniqueViolation, "payments_payer_idempotency_key") { _ = try pay(key: "key-1") }
+        Self.expectConstraint(.uniqueViolation, "payments_booking_live_key") { _ = try pay(key: "key-2") }
+        #expect(try payments.livePayment(bookingID: booking.id) == payment)
+
+        let failed = try #require(try payments.transition(id: payment.id, from: .pending, to: .failed, gatewayReference: nil))
+        #expect(failed.status == .failed && failed.gatewayReference == nil)
+        #expect(try payments.livePayment(bookingID: booking.id) == nil)
+        let retry = try pay(key: "key-2")  // after a failure, a new payment may be made
+        let paid = try #require(try payments.transition(id: retry.id, from: .pending, to: .succeeded, gatewayReference: "gw_42"))
+        #expect(paid.gatewayReference == "gw_42")
+        #expect(try payments.transition(id: retry.id, from: .pending, to: .failed, gatewayReference: nil) == nil)
+        #expect(try payments.list(bookingID: booking.id).map(\.id) == [payment.id, retry.id])
+        #expect(Set(try payments.list(payerID: guest.id, limit: 10).map(\.id)) == [payment.id, retry.id])
+      }
+    }
+  }
+
+  @Test("reviews: one per booking, by its guest; the property's rating follows; pages newest first")
+  func reviews() async throws {
+    try await TestDatabase.withPool(migrated: true) { pool, _ in
+      try await pool.withConnection { session in
+        let reviews = ReviewRepository(session)
+        let host = try Self.user(session, "host@example.com", role: .host)
+        let guest = try Self.user(session, "guest@example.com")
+        let properties = PropertyRepository(session)
+        let flat = try properties.insert(id: .random(), hostID: host.id, listing: Self.listing())
+        var written: [Review] = []
+        for (index, rating) in [5, 4, 2].enumerated() {
+          let booking = try BookingRepository(session).insert(
+            id: .random(), propertyID: flat.id, guestID: guest.id, stay: Self.stay(1 + 3 * index, 3 + 3 * index),
+            guests: 1, totalPrice: Money(amountMinor: 20_000, currency: Self.eur), expiresAt: Self.later)
+          if index == 0 {  // before the review exists (foreign keys are checked after unique indexes)
+            Self.expectConstraint(.foreignKeyViolation, "reviews_booking_fkey") {
+              _ = try reviews.insert(id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: host.id, rating: 1, comment: "")
+            }
+          }
+          written.append(try reviews.insert(
+            id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: rating,
+            comment: "Stay \(index) — «très bien»"))
+          if index == 0 {
+            Self.expectConstraint(.uniqueViolation, "reviews_booking_id_key") {
+              _ = try reviews.insert(id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: 1, comment: "")
+            }
+            Self.expectConstraint(.checkViolation, "reviews_rating_check") {
+              _ = try reviews.insert(id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: 6, comment: "")
+            }
+          }
+        }
+        #expect(try properties.find(id: flat.id)?.rating == Property.Rating(sum: 11, count: 3))
+        #expect(try reviews.find(bookingID: written[1].bookingID) == written[1])
+
+        let newestFirst = written.sorted { ($0.createdAt, $0.id.description) > ($1.createdAt, $1.id.description) }
+        let firstPage = try reviews.list(propertyID: flat.id, after: nil, limit: 2)
+        #expect(firstPage == Array(newestFirst.prefix(2)))
+        let last = try #require(firstPage.last)
+        #expect(try reviews.list(propertyID: flat.id, after: .init(createdAt: last.createdAt, id: last.id), limit: 2) == [newestFirst[2]])
+        #expect(try reviews.list(authorID: guest.id, limit: 10).count == 3)
+      }
+    }
+  }
+
+  @Test("timestamps read back equal in any session time zone, including half-hour offsets")
+  func timeZones() async throws {
+    try await TestDatabase.withPool(maximumConnections: 1, migrated: true) { pool, _ in
+      try await pool.withConnection { session in
+        let stored = Timestamp(microsecondsSinceEpoch: 1_748_779_200_123_456)
+        for zone in ["UTC", "Asia/Kolkata", "America/St_Johns", "Pacific/Chatham", "America/Los_Angeles"] {
+          try session.execute("SELECT set_config('TimeZone', \(zone), false)")
+          let read = try session.query("SELECT \(stored)::timestamptz").first!.decode(0, as: Timestamp.self)
+          #expect(read == stored, "\(zone)")
+        }
+        try session.execute("RESET TimeZone")
+      }
+    }
+  }
+}
