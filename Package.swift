@@ -95,11 +95,22 @@ let package = Package(
       name: "MarketplaceStorage", dependencies: ["MarketplaceCore", "Postgres"],
       resources: [.copy("Migrations")], swiftSettings: strictSwift),
 
+    // The gRPC face of the marketplace: request views -> domain values -> repositories ->
+    // response builders, and the statuses for each failure.
+    .target(
+      name: "MarketplaceRPC",
+      dependencies: [
+        "RPCCore", "MarketplaceProtos", "MarketplaceCore", "MarketplaceStorage", "Postgres",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSwift),
+
     // The composition root.
     .executableTarget(
       name: "MarketplaceServer",
       dependencies: [
-        "RPCCore", "HTTP2Transport", "StandardServices", "MarketplaceProtos", "Postgres", "MarketplaceStorage",
+        "RPCCore", "HTTP2Transport", "StandardServices", "MarketplaceProtos", "MarketplaceRPC", "Postgres",
+        "MarketplaceStorage",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -127,7 +138,7 @@ let package = Package(
     .testTarget(
       name: "IntegrationTests",
       dependencies: [
-        "Postgres", "MarketplaceCore", "MarketplaceStorage",
+        "Postgres", "MarketplaceCore", "MarketplaceStorage", "MarketplaceRPC", "RPCCore",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],

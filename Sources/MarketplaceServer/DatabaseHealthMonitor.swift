@@ -4,10 +4,13 @@ import ServiceLifecycle
 import StandardServices
 
 /// Keeps `grpc.health.v1` honest about the database: NOT_SERVING while PostgreSQL cannot be
-/// reached, SERVING again within one check interval of its return.
+/// reached, SERVING again within one check interval of its return: for the whole server ("")
+/// and for each service that needs the database.
 struct DatabaseHealthMonitor: Service {
   let pool: PGPool
   let health: HealthService
+  /// "" and the full names of the services that need the database.
+  let services: [String]
   let interval: Duration
   let logger: Logger
 
@@ -26,7 +29,7 @@ struct DatabaseHealthMonitor: Service {
       }
       if reachable != serving {
         serving = reachable
-        health.setStatus(serving ? .serving : .notServing, for: "")
+        for service in services { health.setStatus(serving ? .serving : .notServing, for: service) }
         if serving { logger.notice("database reachable again: health is SERVING") }
       }
       try? await Task.sleep(for: interval)

@@ -1,5 +1,6 @@
 public import ArgumentParser
 import HTTP2Transport
+import MarketplaceRPC
 public import Logging
 import Postgres
 import RPCCore
@@ -102,11 +103,16 @@ struct MarketplaceServer: AsyncParsableCommand {
     var services: [any Service] = database.cluster.map { [$0] } ?? []
 
     let health = HealthService()
-    let router = StandardServiceSet.router(health: health)
+    let databaseServices = [""] + MarketplaceServices.databaseBackedServiceNames
+    for service in databaseServices { health.setStatus(.serving, for: service) }
+    let router = StandardServiceSet.router(health: health) { router in
+      MarketplaceServices.register(with: &router, pool: pool, logger: logger)
+    }
     let server = HTTP2Server(config: config, router: router, logger: logger)
     // Started in this order, stopped in reverse: the RPC server first, the database last.
     services += [
-      pool, DatabaseHealthMonitor(pool: pool, health: health, interval: .milliseconds(500), logger: logger),
+      pool, DatabaseHealthMonitor(
+        pool: pool, health: health, services: databaseServices, interval: .milliseconds(500), logger: logger),
       server,
     ]
     let group = ServiceGroup(

@@ -22,6 +22,8 @@ import types
 from pathlib import Path
 
 PROTO_DIR = Path(os.environ.get("GRPC_PROTO_DIR", "/usr/share/grpc-proto"))
+# Our own contracts, compiled exactly as a client of ours would compile them.
+OUR_PROTO_DIR = Path(__file__).resolve().parents[2] / "Protos"
 
 PROTO_FILES = [
     "grpc/testing/empty.proto",
@@ -64,11 +66,23 @@ def generate(out_dir: Path, proto_files=PROTO_FILES) -> None:
         f"--grpc_python_out={out_dir}",
         *proto_files,
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0:
-        raise StubGenerationError(
-            f"protoc failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}"
-        )
+    ours = sorted(str(p.relative_to(OUR_PROTO_DIR)) for p in OUR_PROTO_DIR.rglob("*.proto"))
+    our_cmd = [
+        sys.executable,
+        "-m",
+        "grpc_tools.protoc",
+        f"-I{OUR_PROTO_DIR}",
+        f"-I{_grpc_tools_include()}",
+        f"--python_out={out_dir}",
+        f"--grpc_python_out={out_dir}",
+        *ours,
+    ]
+    for command in (cmd, our_cmd):
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise StubGenerationError(
+                f"protoc failed ({proc.returncode}): {' '.join(command)}\n{proc.stderr}"
+            )
 
 
 def load(out_dir: Path) -> types.SimpleNamespace:
@@ -104,4 +118,7 @@ def load(out_dir: Path) -> types.SimpleNamespace:
         reflection_v1_pb2_grpc=imp("grpc.reflection.v1.reflection_pb2_grpc"),
         reflection_v1alpha_pb2=imp("grpc.reflection.v1alpha.reflection_pb2"),
         reflection_v1alpha_pb2_grpc=imp("grpc.reflection.v1alpha.reflection_pb2_grpc"),
+        common_pb2=imp("marketplace.v1.common_pb2"),
+        properties_pb2=imp("marketplace.v1.properties_pb2"),
+        properties_pb2_grpc=imp("marketplace.v1.properties_pb2_grpc"),
     )

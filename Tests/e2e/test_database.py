@@ -11,6 +11,7 @@ import os
 import subprocess
 import tempfile
 import time
+import uuid
 
 import grpc
 import pytest
@@ -31,10 +32,21 @@ def pg_ctl(cluster: str, *args: str):
                    capture_output=True, timeout=60)
 
 
-def health_status(pb, port: int):
+def health_status(pb, port: int, service: str = ""):
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = pb.health_pb2_grpc.HealthStub(channel)
-        return stub.Check(pb.health_pb2.HealthCheckRequest(service=""), timeout=2).status
+        return stub.Check(pb.health_pb2.HealthCheckRequest(service=service), timeout=2).status
+
+
+def get_property_status(pb, port: int) -> grpc.StatusCode:
+    """The status of GetProperty for an id that does not exist: NOT_FOUND when the database answers."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = pb.properties_pb2_grpc.PropertyServiceStub(channel)
+        try:
+            stub.GetProperty(pb.properties_pb2.GetPropertyRequest(property_id=str(uuid.uuid4())), timeout=5)
+        except grpc.RpcError as err:
+            return err.code()
+        return grpc.StatusCode.OK
 
 
 def wait_for(condition, timeout: float, what: str) -> float:
@@ -81,12 +93,22 @@ def test_database_outage_is_not_serving_then_recovers(own_server, data_dir, pb):
     cluster = f"{data_dir}/postgres"
     assert health_status(pb, server.port) == serving
 
+    assert get_property_status(pb, server.port) == grpc.StatusCode.NOT_FOUND
+
     pg_ctl(cluster, "stop", "-m", "fast", "-w")
     wait_for(lambda: health_status(pb, server.port) == not_serving, 5, "NOT_SERVING while PostgreSQL is down")
+    assert health_status(pb, server.port, "marketplace.v1.PropertyService") == not_serving
+    # Calls that need the database fail fast with UNAVAILABLE (retryable), not a hang or INTERNAL.
+    for _ in range(3):
+        started = time.monotonic()
+        assert get_property_status(pb, server.port) == grpc.StatusCode.UNAVAILABLE
+        assert time.monotonic() - started < 5
 
     pg_ctl(cluster, "start", "-w", "-l", f"{cluster}/postgres.log")
     back_in = wait_for(lambda: health_status(pb, server.port) == serving, 5, "SERVING once PostgreSQL is back")
     assert back_in <= 2.0, f"serving again {back_in:.2f} s after PostgreSQL returned"
+    assert health_status(pb, server.port, "marketplace.v1.PropertyService") == serving
+    assert get_property_status(pb, server.port) == grpc.StatusCode.NOT_FOUND
 
     # No leaked connections: the pool holds at most its maximum.
     count = subprocess.run(

@@ -15,6 +15,43 @@ public enum ProtoRegistry {
         RGF0ZVIDZW5kYgZwcm90bzM=
         """),
     ProtoFile(
+      name: "google/protobuf/timestamp.proto",
+      dependencies: [],
+      symbols: ["google.protobuf.Timestamp"],
+      descriptorBase64: """
+        Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29u
+        ZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3Rh
+        bXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoC
+        Hkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8z
+        """),
+    ProtoFile(
+      name: "marketplace/v1/properties.proto",
+      dependencies: ["google/protobuf/timestamp.proto", "marketplace/v1/common.proto"],
+      symbols: ["marketplace.v1.Coordinates", "marketplace.v1.Property", "marketplace.v1.GetPropertyRequest", "marketplace.v1.GetPropertyResponse", "marketplace.v1.SearchPropertiesRequest", "marketplace.v1.SearchPropertiesResponse", "marketplace.v1.PropertyService", "marketplace.v1.PropertyService.GetProperty", "marketplace.v1.PropertyService.SearchProperties"],
+      descriptorBase64: """
+        Ch9tYXJrZXRwbGFjZS92MS9wcm9wZXJ0aWVzLnByb3RvEg5tYXJrZXRwbGFjZS52MRofZ29vZ2xlL3Byb3RvYnVmL3RpbWVz
+        dGFtcC5wcm90bxobbWFya2V0cGxhY2UvdjEvY29tbW9uLnByb3RvIkcKC0Nvb3JkaW5hdGVzEhoKCGxhdGl0dWRlGAEgASgB
+        UghsYXRpdHVkZRIcCglsb25naXR1ZGUYAiABKAFSCWxvbmdpdHVkZSKOBAoIUHJvcGVydHkSDgoCaWQYASABKAlSAmlkEhcK
+        B2hvc3RfaWQYAiABKAlSBmhvc3RJZBISCgRuYW1lGAMgASgJUgRuYW1lEiAKC2Rlc2NyaXB0aW9uGAQgASgJUgtkZXNjcmlw
+        dGlvbhIYCgdhZGRyZXNzGAUgASgJUgdhZGRyZXNzEhIKBGNpdHkYBiABKAlSBGNpdHkSGAoHY291bnRyeRgHIAEoCVIHY291
+        bnRyeRI9Cgtjb29yZGluYXRlcxgIIAEoCzIbLm1hcmtldHBsYWNlLnYxLkNvb3JkaW5hdGVzUgtjb29yZGluYXRlcxI9Cg9w
+        cmljZV9wZXJfbmlnaHQYCSABKAsyFS5tYXJrZXRwbGFjZS52MS5Nb25leVINcHJpY2VQZXJOaWdodBIdCgptYXhfZ3Vlc3Rz
+        GAogASgFUgltYXhHdWVzdHMSJQoOcmF0aW5nX2F2ZXJhZ2UYCyABKAFSDXJhdGluZ0F2ZXJhZ2USIQoMcmF0aW5nX2NvdW50
+        GAwgASgDUgtyYXRpbmdDb3VudBI5CgpjcmVhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJY3Jl
+        YXRlZEF0EjkKCnVwZGF0ZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgl1cGRhdGVkQXQiNQoSR2V0
+        UHJvcGVydHlSZXF1ZXN0Eh8KC3Byb3BlcnR5X2lkGAEgASgJUgpwcm9wZXJ0eUlkIksKE0dldFByb3BlcnR5UmVzcG9uc2US
+        NAoIcHJvcGVydHkYASABKAsyGC5tYXJrZXRwbGFjZS52MS5Qcm9wZXJ0eVIIcHJvcGVydHkivgIKF1NlYXJjaFByb3BlcnRp
+        ZXNSZXF1ZXN0EhIKBGNpdHkYASABKAlSBGNpdHkSGAoHY291bnRyeRgCIAEoCVIHY291bnRyeRI4ChltaW5fcHJpY2VfcGVy
+        X25pZ2h0X21pbm9yGAMgASgDUhVtaW5QcmljZVBlck5pZ2h0TWlub3ISOAoZbWF4X3ByaWNlX3Blcl9uaWdodF9taW5vchgE
+        IAEoA1IVbWF4UHJpY2VQZXJOaWdodE1pbm9yEhYKBmd1ZXN0cxgFIAEoBVIGZ3Vlc3RzEi0KBHN0YXkYBiABKAsyGS5tYXJr
+        ZXRwbGFjZS52MS5EYXRlUmFuZ2VSBHN0YXkSGwoJcGFnZV9zaXplGAcgASgFUghwYWdlU2l6ZRIdCgpwYWdlX3Rva2VuGAgg
+        ASgJUglwYWdlVG9rZW4ifAoYU2VhcmNoUHJvcGVydGllc1Jlc3BvbnNlEjgKCnByb3BlcnRpZXMYASADKAsyGC5tYXJrZXRw
+        bGFjZS52MS5Qcm9wZXJ0eVIKcHJvcGVydGllcxImCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAlSDW5leHRQYWdlVG9rZW4y0AEK
+        D1Byb3BlcnR5U2VydmljZRJWCgtHZXRQcm9wZXJ0eRIiLm1hcmtldHBsYWNlLnYxLkdldFByb3BlcnR5UmVxdWVzdBojLm1h
+        cmtldHBsYWNlLnYxLkdldFByb3BlcnR5UmVzcG9uc2USZQoQU2VhcmNoUHJvcGVydGllcxInLm1hcmtldHBsYWNlLnYxLlNl
+        YXJjaFByb3BlcnRpZXNSZXF1ZXN0GigubWFya2V0cGxhY2UudjEuU2VhcmNoUHJvcGVydGllc1Jlc3BvbnNlYgZwcm90bzM=
+        """),
+    ProtoFile(
       name: "grpc/health/v1/health.proto",
       dependencies: [],
       symbols: ["grpc.health.v1.HealthCheckRequest", "grpc.health.v1.HealthCheckResponse", "grpc.health.v1.HealthCheckResponse.ServingStatus", "grpc.health.v1.Health", "grpc.health.v1.Health.Check", "grpc.health.v1.Health.Watch"],

@@ -1,0 +1,15 @@
+public import Logging
+public import Postgres
+public import RPCCore
+import MarketplaceProtos
+
+/// The marketplace's own services, registered on a router.
+public enum MarketplaceServices {
+  /// The full names of the services that need the database (for their health status).
+  public static let databaseBackedServiceNames = ["marketplace.v1.PropertyService"]
+
+  public static func register(with router: inout RPCRouter, pool: PGPool, logger: Logger) {
+    let database = DatabaseAccess(pool: pool, logger: logger)
+    PropertyService(database: database).registerMethods(with: &router)
+  }
+}

@@ -1,0 +1,85 @@
+import Logging
+import MarketplaceRPC
+import Postgres
+import RPCCore
+import Testing
+
+/// How an RPC handler's database work follows the call: its deadline bounds the statement, its
+/// cancellation cancels the statement, and database failures become statuses a client can act
+/// on without ever seeing the server's messages.
+@Suite("database access from RPC handlers", .enabled(if: TestDatabase.shouldRun, TestDatabase.disabledReason))
+struct DatabaseAccessTests {
+  static func context(deadline: ContinuousClock.Instant? = nil) -> ServerContext {
+    ServerContext(
+      method: MethodDescriptor(service: "marketplace.v1.Test", method: "Call"), requestMetadata: WireMetadata(),
+      peer: "test", deadline: deadline, requestEncoding: .identity, acceptedEncodings: [])
+  }
+
+  static func rpcError(_ body: () async throws -> Void) async -> RPCError? {
+    await #expect(throws: RPCError.self) { try await body() }
+  }
+
+  @Test("the call's deadline becomes the statement's timeout: DEADLINE_EXCEEDED, long before the statement would end")
+  func deadline() async throws {
+    try await TestDatabase.withPool(maximumConnections: 1) { pool, _ in
+      let database = DatabaseAccess(pool: pool, logger: TestDatabase.logger)
+      try await pool.withConnection { try $0.execute("SELECT 1") }  // connected before the clock starts
+      let start = ContinuousClock.now
+      let error = await Self.rpcError {
+        _ = try await database.read(Self.context(deadline: start + .seconds(1))) { try $0.query("SELECT pg_sleep(60)") }
+      }
+      #expect(error?.code == .deadlineExceeded)
+      #expect(ContinuousClock.now - start < .seconds(30))
+      let late = await Self.rpcError {
+        _ = try await database.transaction(Self.context(deadline: .now - .seconds(1))) { try $0.query("SELECT 1") }
+      }
+      #expect(late?.code == .deadlineExceeded)
+    }
+  }
+
+  @Test("a cancelled call cancels its running statement: CANCELLED, and the backend stops")
+  func cancellation() async throws {
+    try await TestDatabase.withPool(maximumConnections: 1) { pool, name in
+      let database = DatabaseAccess(pool: pool, logger: TestDatabase.logger)
+      let call = Task {
+        try await database.read(Self.context()) { try $0.query("SELECT pg_sleep(60)") }
+      }
+      try #require(
+        await TestDatabase.eventually { try await !TestDatabase.backends(in: name, runningQueryPrefix: "SELECT pg_sleep").isEmpty })
+      call.cancel()
+      let error = await Self.rpcError { _ = try await call.value }
+      #expect(error?.code == .cancelled)
+      #expect(try await TestDatabase.backends(in: name, runningQueryPrefix: "SELECT pg_sleep").isEmpty)
+    }
+  }
+
+  @Test("an unreachable database is UNAVAILABLE (retryable)")
+  func unavailable() async throws {
+    var options = PGConnection.Options(conninfo: "postgresql:///none?host=/nonexistent-socket-directory")
+    options.connectTimeout = .seconds(2)
+    let pool = PGPool(config: PGPool.Config(connection: options), logger: TestDatabase.logger)
+    let database = DatabaseAccess(pool: pool, logger: TestDatabase.logger)
+    let error = await Self.rpcError {
+      _ = try await database.read(Self.context(deadline: .now + .seconds(10))) { try $0.query("SELECT 1") }
+    }
+    #expect(error?.code == .unavailable)
+    await pool.close()
+    let closed = await Self.rpcError { _ = try await database.read(Self.context()) { try $0.query("SELECT 1") } }
+    #expect(closed?.code == .unavailable)
+  }
+
+  @Test("other database errors are INTERNAL with a fixed message: no SQL, no data")
+  func internalErrors() async throws {
+    try await TestDatabase.withPool { pool, _ in
+      let database = DatabaseAccess(pool: pool, logger: TestDatabase.logger)
+      let error = await Self.rpcError {
+        _ = try await database.transaction(Self.context()) { session in
+          try session.execute("CREATE TEMP TABLE secret (v text UNIQUE)")
+          try session.execute("INSERT INTO secret VALUES ('hunter2'), ('hunter2')")
+        }
+      }
+      #expect(error?.code == .internal)
+      #expect(error?.message == "internal error")
+    }
+  }
+}

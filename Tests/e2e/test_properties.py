@@ -1,0 +1,140 @@
+"""marketplace.v1.PropertyService through grpcio: reads of a seeded data set.
+
+The server under test shares its database with this suite (``$MARKETPLACE_DATABASE_URL``); the
+module fixture seeds it once with a small deterministic data set (``marketplace-server seed``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+
+import grpc
+import pytest
+
+from e2e_util import RPC_TIMEOUT, expect_rpc_error
+
+SEED_SIZES = ["--users", "120", "--properties", "600", "--bookings", "3000", "--reviews", "500", "--seed", "11"]
+
+
+@pytest.fixture(scope="module")
+def seeded():
+    binary = os.environ.get("MARKETPLACE_SERVER_BIN")
+    url = os.environ.get("MARKETPLACE_DATABASE_URL")
+    assert binary and url, "MARKETPLACE_SERVER_BIN and MARKETPLACE_DATABASE_URL are set by Scripts/test"
+    result = subprocess.run([binary, "seed", "--database-url", url, *SEED_SIZES],
+                            capture_output=True, text=True, timeout=300)
+    # A database seeded by an earlier run of the suite is fine; anything else is not.
+    assert result.returncode == 0 or "already has users" in result.stderr, result.stderr
+
+
+@pytest.fixture
+def properties(channel, pb, seeded):
+    return pb.properties_pb2_grpc.PropertyServiceStub(channel)
+
+
+def search(pb, stub, **fields):
+    return stub.SearchProperties(pb.properties_pb2.SearchPropertiesRequest(**fields), timeout=RPC_TIMEOUT)
+
+
+def all_pages(pb, stub, **fields):
+    found, token, pages = [], "", 0
+    while True:
+        page = search(pb, stub, page_token=token, **fields)
+        found += page.properties
+        pages += 1
+        token = page.next_page_token
+        if not token:
+            return found, pages
+        assert pages < 1000, "paging does not end"
+
+
+def date(pb, text: str):
+    year, month, day = map(int, text.split("-"))
+    return pb.common_pb2.LocalDate(year=year, month=month, day=day)
+
+
+def test_search_is_cheapest_first_and_get_returns_the_same_listing(properties, pb):
+    page = search(pb, properties, page_size=10)
+    assert len(page.properties) == 10 and page.next_page_token
+    prices = [(p.price_per_night.amount_minor, p.id) for p in page.properties]
+    assert prices == sorted(prices)
+    first = page.properties[0]
+    got = properties.GetProperty(pb.properties_pb2.GetPropertyRequest(property_id=first.id), timeout=RPC_TIMEOUT)
+    assert got.property == first
+    assert uuid.UUID(first.id) and uuid.UUID(first.host_id)
+    assert len(first.country) == 2 and len(first.price_per_night.currency) == 3
+    assert first.created_at.seconds > 1_500_000_000 and first.max_guests >= 1
+    if first.rating_count:
+        assert 1.0 <= first.rating_average <= 5.0
+
+
+def test_pages_cover_a_city_once_in_order(properties, pb):
+    city = search(pb, properties, page_size=1).properties[0].city
+    everything, _ = all_pages(pb, properties, city=city.upper(), page_size=100)
+    paged, pages = all_pages(pb, properties, city=city.lower(), page_size=3)
+    assert [p.id for p in paged] == [p.id for p in everything]
+    assert len({p.id for p in paged}) == len(paged) and all(p.city == city for p in paged)
+    assert pages == max(1, -(-len(paged) // 3)), "a page of 3 more than 3 results, no empty last page"
+
+
+def test_filters_hold_for_every_result(properties, pb):
+    found, _ = all_pages(pb, properties, min_price_per_night_minor=8_000, max_price_per_night_minor=20_000,
+                         guests=4, page_size=50)
+    assert found, "the seeded data set has listings in this range"
+    for listing in found:
+        assert 8_000 <= listing.price_per_night.amount_minor <= 20_000 and listing.max_guests >= 4
+
+
+def test_a_booked_stay_hides_its_listing_only_for_overlapping_dates(properties, pb):
+    # Seeded stays cluster around the data set's "today", 2025-06-01: far-future dates are free everywhere.
+    city = search(pb, properties, page_size=1).properties[0].city
+    anytime, _ = all_pages(pb, properties, city=city, page_size=100)
+    free_later, _ = all_pages(pb, properties, city=city, page_size=100,
+                              stay=pb.common_pb2.DateRange(start=date(pb, "2040-01-10"), end=date(pb, "2040-01-12")))
+    assert [p.id for p in free_later] == [p.id for p in anytime]
+    busy = 0
+    for start, end in [("2025-05-20", "2025-06-20"), ("2025-06-01", "2025-08-01")]:
+        free, _ = all_pages(pb, properties, city=city, page_size=100,
+                            stay=pb.common_pb2.DateRange(start=date(pb, start), end=date(pb, end)))
+        assert {p.id for p in free} <= {p.id for p in anytime}
+        busy += len(anytime) - len(free)
+    assert busy > 0, "some listing in the city is booked around the seeded today"
+
+
+@pytest.mark.parametrize("request_fields, field", [
+    ({"page_size": 101}, "page_size"),
+    ({"page_size": -1}, "page_size"),
+    ({"page_token": "not a token"}, "page_token"),
+    ({"country": "France"}, "country"),
+    ({"guests": -2}, "guests"),
+    ({"min_price_per_night_minor": 500, "max_price_per_night_minor": 100}, "min_price_per_night_minor"),
+    ({"min_price_per_night_minor": -5}, "min_price_per_night_minor"),
+    ({"stay": {"start": {"year": 2030, "month": 2, "day": 30}, "end": {"year": 2030, "month": 3, "day": 2}}}, "stay.start"),
+    ({"stay": {"start": {"year": 2030, "month": 3, "day": 2}, "end": {"year": 2030, "month": 3, "day": 2}}}, "stay.end"),
+    ({"stay": {"start": {"year": 2030, "month": 3, "day": 2}}}, "stay"),
+])
+def test_invalid_searches_name_the_field(properties, pb, request_fields, field):
+    err = expect_rpc_error(f"search {request_fields}", search, pb, properties, **request_fields,
+                           expected=grpc.StatusCode.INVALID_ARGUMENT)
+    assert field in err.details()
+
+
+def test_get_property_errors(properties, pb):
+    get = properties.GetProperty
+    request = pb.properties_pb2.GetPropertyRequest
+    err = expect_rpc_error("empty id", get, request(), timeout=RPC_TIMEOUT, expected=grpc.StatusCode.INVALID_ARGUMENT)
+    assert "property_id" in err.details()
+    expect_rpc_error("not a uuid", get, request(property_id="1; DROP TABLE properties"), timeout=RPC_TIMEOUT,
+                     expected=grpc.StatusCode.INVALID_ARGUMENT)
+    unknown = str(uuid.uuid4())
+    err = expect_rpc_error("unknown id", get, request(property_id=unknown), timeout=RPC_TIMEOUT,
+                           expected=grpc.StatusCode.NOT_FOUND)
+    assert unknown in err.details()
+
+
+def test_property_service_has_its_own_health_status(channel, pb):
+    stub = pb.health_pb2_grpc.HealthStub(channel)
+    status = stub.Check(pb.health_pb2.HealthCheckRequest(service="marketplace.v1.PropertyService"), timeout=RPC_TIMEOUT)
+    assert status.status == pb.health_pb2.HealthCheckResponse.SERVING
