@@ -110,7 +110,7 @@ let package = Package(
       name: "MarketplaceServer",
       dependencies: [
         "RPCCore", "HTTP2Transport", "StandardServices", "MarketplaceProtos", "MarketplaceRPC", "Postgres",
-        "MarketplaceStorage",
+        "MarketplaceCore", "MarketplaceStorage",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -1,5 +1,7 @@
 import ArgumentParser
+import FoundationEssentials
 import Logging
+import MarketplaceCore
 import MarketplaceStorage
 import Postgres
 
@@ -28,6 +30,17 @@ struct SeedCommand: AsyncParsableCommand {
   @Option(help: "Seed of the random generator: the same seed and sizes give the same data.")
   var seed: UInt64 = Seeder.Config.defaults.seed
 
+  @Option(
+    help: """
+      The data set's "now", as YYYY-MM-DD (noon UTC that day) or 'current' (this moment): stays \
+      before it are past, some just-created bookings are pending. Default 2025-06-01, so that the \
+      same seed gives the same data.
+      """)
+  var now = "2025-06-01"
+
+  @Flag(help: "Delete the marketplace's data first (in the same transaction) instead of refusing a non-empty database.")
+  var replace = false
+
   @Option(help: "Least severe log level written: trace, debug, info, notice, warning, error, critical.")
   var logLevel: Logger.Level = .notice
 
@@ -38,6 +51,18 @@ struct SeedCommand: AsyncParsableCommand {
     }
     if properties > 0 && users < 2 { throw ValidationError("properties need --users 2 or more") }
     if bookings > 0 && properties == 0 { throw ValidationError("bookings need --properties 1 or more") }
+    _ = try nowTimestamp()
+  }
+
+  /// `--now` as an instant.
+  func nowTimestamp() throws -> Timestamp {
+    if now == "current" {
+      return Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000_000))
+    }
+    guard let day = LocalDate(iso: now) else {
+      throw ValidationError("--now must be a date (YYYY-MM-DD) or 'current'")
+    }
+    return Timestamp(microsecondsSinceEpoch: (Int64(day.daysSinceEpoch) * 86_400 + 12 * 3600) * 1_000_000)
   }
 
   func run() async throws {
@@ -50,6 +75,8 @@ struct SeedCommand: AsyncParsableCommand {
     config.bookings = bookings
     config.reviews = reviews
     config.seed = seed
+    config.now = try nowTimestamp()
+    config.replaceExisting = replace
     do {
       let report = try await Seeder.seed(database.pool, config: config, logger: logger)
       print(report)

@@ -1,4 +1,5 @@
 public import Logging
+public import MarketplaceCore
 public import Postgres
 
 /// Loads a realistic, deterministic marketplace data set with COPY: users (hosts, guests, one
@@ -17,9 +18,17 @@ public enum Seeder {
     /// Reviews wanted; capped at the number of completed bookings.
     public var reviews = 200_000
     public var seed: UInt64 = 1
-    /// "Today" of the data set, as days since 1970-01-01: bookings before it are completed (or
-    /// cancelled), later ones confirmed or pending. Fixed by default, so data are deterministic.
-    public var today = Seeder.days(year: 2025, month: 6, day: 1)
+    /// "Now" of the data set: stays that ended before its day are completed (or cancelled),
+    /// later ones confirmed, some pending (unpaid, created in the last minutes before it, so
+    /// still holding their dates for a few more minutes); nothing is created after it. Fixed by
+    /// default (2025-06-01 12:00 UTC), so the data are deterministic.
+    public var now = Timestamp(microsecondsSinceEpoch: 1_748_779_200_000_000)
+    /// Empty the marketplace's tables first (in the same transaction), instead of refusing a
+    /// database that has data.
+    public var replaceExisting = false
+
+    /// The UTC day of `now`.
+    public var today: LocalDate { now.utcDate }
 
     public init() {}
 
@@ -83,8 +92,11 @@ public enum Seeder {
 
     let loadStart = clock.now
     let tables = try await pool.withTransaction { session in
-      let existing = try session.query("SELECT EXISTS (SELECT 1 FROM users)").first!.bool(0) ?? false
-      if existing { throw SeedError(description: "the database already has users: seed an empty one") }
+      if config.replaceExisting {
+        try session.execute("TRUNCATE users, sessions, properties, bookings, payments, reviews, jobs, outbox")
+      } else if try session.query("SELECT EXISTS (SELECT 1 FROM users)").first!.bool(0) ?? false {
+        throw SeedError(description: "the database already has users: seed an empty one, or replace its data")
+      }
       _ = try session.execute("SET LOCAL synchronous_commit = off")
       var reports: [TableReport] = []
       func copy(_ table: String, _ sql: SQL, _ body: (inout PGCopyWriter) -> Void) throws {
@@ -134,43 +146,13 @@ public enum Seeder {
     return report
   }
 
-  /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-  public static func days(year: Int, month: Int, day: Int) -> Int {
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    return era * 146_097 + doe - 719_468
-  }
-
-  /// The date `days` after 1970-01-01 (civil_from_days).
-  static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) {
-    let z = days + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let doe = z - era * 146_097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let day = doy - (153 * mp + 2) / 5 + 1
-    let month = mp < 10 ? mp + 3 : mp - 9
-    return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-  }
-
-  /// `YYYY-MM-DD`.
-  static func dateText(_ days: Int) -> String {
-    let (y, m, d) = civil(days)
-    return "\(y)-\(pad(m))-\(pad(d))"
-  }
-
-  /// `YYYY-MM-DD HH:MM:SS+00` for `seconds` since the epoch.
+  /// `seconds` since the epoch as COPY text.
   static func timestampText(_ seconds: Int) -> String {
-    let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-    let rest = seconds - days * 86_400
-    return dateText(days) + " \(pad(rest / 3600)):\(pad(rest / 60 % 60)):\(pad(rest % 60))+00"
+    Timestamp(microsecondsSinceEpoch: Int64(seconds) * 1_000_000).description
   }
 
-  private static func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+  /// `days` since the epoch as COPY text.
+  static func dateText(_ days: Int) -> String { LocalDate(daysSinceEpoch: days).description }
 
   static func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -297,7 +279,9 @@ struct DataSet: Sendable {
     self.config = config
     var rng = SplitMix64(seed: config.seed)
     cities = SeedCity.all(count: 300, rng: &rng)
-    let epochStart = (config.today - 3 * 365) * 86_400
+    let today = config.today.daysSinceEpoch
+    let now = Int(config.now.microsecondsSinceEpoch / 1_000_000)
+    let epochStart = (today - 3 * 365) * 86_400
 
     // Users: user 0 is an admin, then a fifth are hosts, the rest guests.
     let hostCount = config.users < 2 ? 0 : max(1, config.users / 5)
@@ -336,7 +320,6 @@ struct DataSet: Sendable {
     var perProperty = [Int32](repeating: 0, count: config.properties)
     for _ in 0..<config.bookings { perProperty[rng.below(config.properties)] += 1 }
     bookings.reserveCapacity(config.bookings)
-    let today = config.today
     for (propertyIndex, count) in perProperty.enumerated() where count > 0 {
       let property = properties[propertyIndex]
       // Start far enough back that most stays are past, some ongoing or to come.
@@ -352,10 +335,11 @@ struct DataSet: Sendable {
         } else {
           status = rng.chance(10) ? 2 : rng.chance(8) ? 0 : 1
         }
+        // Booked 1 to 90 days ahead, but never after `now`; pending ones in its last 10 minutes.
         let created =
           status == 0
-          ? today * 86_400 - rng.below(3600)
-          : (checkIn - rng.within(1...90)) * 86_400 + rng.below(86_400)
+          ? now - 1 - rng.below(600)
+          : min((checkIn - rng.within(1...90)) * 86_400 + rng.below(86_400), now - 601 - rng.below(86_400))
         bookings.append(
           Booking(
             id: rng.uuid(), property: Int32(propertyIndex),
@@ -380,7 +364,7 @@ struct DataSet: Sendable {
           Review(
             id: rng.uuid(), booking: Int32(index), rating: rating,
             comment: UInt8(rng.below(SeedNames.comments[Int(rating) - 1].count + 1)),
-            created: min(checkOut + rng.below(20), today) * 86_400 + rng.below(86_400)))
+            created: min((checkOut + rng.below(20)) * 86_400 + rng.below(86_400), now - 1)))
         properties[Int(booking.property)].ratingSum += Int64(rating)
         properties[Int(booking.property)].ratingCount += 1
         needed -= 1

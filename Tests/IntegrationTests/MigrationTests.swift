@@ -83,7 +83,7 @@ struct MigrationTests {
       let migrator = try MarketplaceSchema.migrator()
       let applied = try await migrator.migrate(pool, logger: TestDatabase.logger)
       #expect(applied.map(\.version) == migrator.migrations.map(\.version))
-      #expect(applied.count == 7)
+      #expect(applied.count == migrator.migrations.count && applied.count >= 8)
 
       let recorded = try await pool.withConnection { session in
         try session.query(
@@ -121,14 +121,14 @@ struct MigrationTests {
       try await migrator.migrate(pool, logger: TestDatabase.logger)
       try await pool.withConnection { session in
         try session.execute(
-          "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(8), \("future_table"), \("0000"))"
+          "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(999), \("future_table"), \("0000"))"
         )
       }
       let error = await #expect(throws: MigrationError.self) {
         try await migrator.migrate(pool, logger: TestDatabase.logger)
       }
-      #expect(error == .unknownMigration(version: 8, name: "future_table"))
-      #expect(error?.description.contains("0008_future_table") == true)
+      #expect(error == .unknownMigration(version: 999, name: "future_table"))
+      #expect(error?.description.contains("0999_future_table") == true)
     }
   }
 
@@ -193,7 +193,7 @@ struct MigrationTests {
         for _ in 0..<3 { group.addTask { try await migrator.migrate(pool, logger: logger).count } }
         return try await group.reduce(into: []) { $0.append($1) }
       }
-      #expect(counts.sorted() == [0, 0, 7])
+      #expect(counts.sorted() == [0, 0, migrator.migrations.count])
     }
   }
 }

@@ -45,8 +45,9 @@ struct PGEmbeddedClusterTests {
         }
         let pool = PGPool(
           config: PGPool.Config(connection: cluster.connectionOptions), logger: logger)
-        let applied = try await MarketplaceSchema.migrator().migrate(pool, logger: logger)
-        #expect(applied.count == 7)
+        let migrator = try MarketplaceSchema.migrator()
+        let applied = try await migrator.migrate(pool, logger: logger)
+        #expect(applied.count == migrator.migrations.count)
         let settings = try await pool.withConnection { session in
           try session.query(
             """

@@ -1,4 +1,5 @@
 import Logging
+import MarketplaceCore
 import MarketplaceStorage
 import Postgres
 import Testing
@@ -60,9 +61,21 @@ struct SeederTests {
               ON a.property_id = b.property_id AND a.id < b.id AND a.stay && b.stay
             WHERE a.status IN ('pending', 'confirmed') AND b.status IN ('pending', 'confirmed')
             """,
+            // Nothing happens after the data set's "now" (2025-06-01 12:00 UTC).
+            """
+            SELECT (SELECT count(*) FROM users WHERE created_at > '2025-06-01 12:00Z')
+                 + (SELECT count(*) FROM properties WHERE created_at > '2025-06-01 12:00Z')
+                 + (SELECT count(*) FROM bookings WHERE created_at > '2025-06-01 12:00Z')
+                 + (SELECT count(*) FROM reviews WHERE created_at > '2025-06-01 12:00Z')
+                 + (SELECT count(*) FROM payments WHERE created_at > '2025-06-01 12:00Z')
+            """,
+            // Pending bookings were made in the last minutes and still hold their dates then.
+            "SELECT count(*) FROM bookings WHERE status = 'pending' AND NOT (expires_at > '2025-06-01 12:00Z' AND created_at > '2025-06-01 11:49Z')",
+            // Reviews come after the stay.
+            "SELECT count(*) FROM reviews r JOIN bookings b ON b.id = r.booking_id WHERE r.created_at::date < b.check_out",
           ].map { (sql: SQL) in try session.query(sql).first!.int(0)! }
         }
-        #expect(checks == [0, 0, 0, 0])
+        #expect(checks == [0, 0, 0, 0, 0, 0, 0])
         let statuses = try await pool.withConnection { session in
           try session.query("SELECT count(DISTINCT status) FROM bookings").first!.int(0)!
         }
@@ -74,8 +87,8 @@ struct SeederTests {
     #expect(fingerprints[0] == fingerprints[1])
   }
 
-  @Test("another seed gives other data; a non-empty database is refused")
-  func otherSeed() async throws {
+  @Test("a non-empty database is refused unless asked to replace its data, which then is another seed's alone")
+  func replace() async throws {
     try await TestDatabase.withPool(migrated: true) { pool, _ in
       var config = Self.config
       config.users = 20
@@ -83,9 +96,24 @@ struct SeederTests {
       config.bookings = 200
       config.reviews = 50
       try await Seeder.seed(pool, config: config, logger: TestDatabase.logger)
+      let first = try await Self.fingerprint(pool)
       await #expect(throws: Seeder.SeedError.self) {
         try await Seeder.seed(pool, config: config, logger: TestDatabase.logger)
       }
+      #expect(try await Self.fingerprint(pool) == first)
+
+      config.seed += 1
+      config.replaceExisting = true
+      config.now = Timestamp(microsecondsSinceEpoch: 1_900_000_000_000_000)  // 2030-03-17
+      let report = try await Seeder.seed(pool, config: config, logger: TestDatabase.logger)
+      let second = try await Self.fingerprint(pool)
+      #expect(second != first)
+      #expect(second[0].hasPrefix("20:") && second[2].hasPrefix("200:"))
+      #expect(report.rows("users") == 20)
+      let latest = try await pool.withConnection { session in
+        try session.query("SELECT max(check_in) > '2030-03-17' FROM bookings").first!.bool(0)
+      }
+      #expect(latest == true)
     }
   }
 }
