@@ -119,14 +119,20 @@ public struct PropertyRepository {
   /// The statement's text depends only on which filters are present (place: city, country, both
   /// or neither; a stay or not; a cursor or not), so there are 16 shapes, each prepared once per
   /// connection, and each has an index path (the EXPLAIN test runs all 16):
-  /// - a city uses properties_search_city_idx, a country alone properties_search_country_idx,
-  ///   no place properties_search_price_idx (which also yields price order, so LIMIT stops early);
+  /// - a city uses properties_search_city_idx (a country given with it is checked on the city's
+  ///   rows), a country alone properties_search_country_idx, no place properties_search_price_idx;
+  ///   each holds listings in page order (price, id), so nothing is sorted and LIMIT stops the scan;
   /// - price bounds and guests are always bound (defaults 0, Int64.max and 1), as index conditions;
   /// - free dates are an anti-join probing bookings_no_overlap's GiST index per candidate.
   public func search(_ search: PropertySearch) throws(PGError) -> [Property] {
     var sql = Self.select + " WHERE p.deleted_at IS NULL"
-    if let city = search.city { sql.append(" AND lower(p.city) = lower(\(city))") }
-    if let country = search.country { sql.append(" AND p.country = \(country)") }
+    if let city = search.city {
+      sql.append(" AND lower(p.city) = lower(\(city))")
+      // Not `p.country = ...`: that would let a generic plan pick the country index (0008).
+      if let country = search.country { sql.append(" AND upper(p.country) = upper(\(country))") }
+    } else if let country = search.country {
+      sql.append(" AND p.country = \(country)")
+    }
     sql.append(
       """
        AND p.price_per_night_minor BETWEEN \(search.minPricePerNightMinor ?? 0) \
