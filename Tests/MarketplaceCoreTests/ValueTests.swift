@@ -1,3 +1,4 @@
+import FoundationEssentials
 import MarketplaceCore
 import Testing
 
@@ -83,6 +84,18 @@ struct MoneyTests {
     #expect(id.description == "4b9e6c2a-0d1f-4e5b-9a7c-1234567890ab")
     #expect(UserID(id.description) == id)
     #expect(UserID("not-a-uuid") == nil)
+    for bad in [
+      "4b9e6c2a-0d1f-4e5b-9a7c-1234567890a", "4b9e6c2a-0d1f-4e5b-9a7c-1234567890abc", "4b9e6c2a0d1f-4e5b-9a7c-1234567890abc",
+      "4b9e6c2a-0d1f-4e5b-9a7c-1234567890ag", "4b9e6c2a_0d1f-4e5b-9a7c-1234567890ab", "", "{4b9e6c2a-0d1f-4e5b-9a7c-1234567890ab}",
+    ] {
+      #expect(UserID(bad) == nil, "\(bad)")
+    }
+    // Agrees with Foundation both ways.
+    for _ in 0..<100 {
+      let uuid = UUID()
+      #expect(UserID(uuid.uuidString)?.uuid == uuid)
+      #expect(UserID(uuid).description == uuid.uuidString.lowercased())
+    }
     #expect(UserID.random() != UserID.random())
   }
 
