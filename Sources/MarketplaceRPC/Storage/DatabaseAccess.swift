@@ -19,19 +19,19 @@ public struct DatabaseAccess: Sendable {
   public func read<T: Sendable>(
     _ context: ServerContext, _ body: @escaping @Sendable (PGSession) throws -> T
   ) async throws -> T {
-    do {
-      return try await pool.withConnection(deadline: context.deadline, body)
-    } catch let error as PGError {
-      throw rpcError(for: error, context: context)
-    }
+    try await mappingErrors(context) { try await pool.withConnection(deadline: context.deadline, body) }
   }
 
   /// Runs `body` in a transaction (retried on serialization failure or deadlock).
   public func transaction<T: Sendable>(
     _ context: ServerContext, _ body: @escaping @Sendable (PGSession) throws -> T
   ) async throws -> T {
+    try await mappingErrors(context) { try await pool.withTransaction(deadline: context.deadline, body) }
+  }
+
+  private func mappingErrors<T>(_ context: ServerContext, _ work: () async throws -> T) async throws -> T {
     do {
-      return try await pool.withTransaction(deadline: context.deadline, body)
+      return try await work()
     } catch let error as PGError {
       throw rpcError(for: error, context: context)
     }

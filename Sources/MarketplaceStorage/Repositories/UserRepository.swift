@@ -11,6 +11,8 @@ public struct UserRepository {
 
   static let columns =
     "id, email, password_hash, first_name, last_name, phone, role, created_at, updated_at"
+  static let select = SQL(unsafeRaw: "SELECT \(columns) FROM users")
+  static let returning = SQL(unsafeRaw: " RETURNING \(columns)")
 
   static func decode(_ row: inout ColumnReader) throws(PGError) -> User {
     User(
@@ -29,19 +31,19 @@ public struct UserRepository {
       """
       INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role)
       VALUES (\(id), \(email), \(passwordHash), \(firstName), \(lastName), \(phone), \(role.rawValue))
-      """ + SQL(unsafeRaw: " RETURNING " + Self.columns)
+      """ + Self.returning
     ).decodeFirst(Self.decode)!
   }
 
   public func find(id: UserID) throws(PGError) -> User? {
-    try session.query(SQL(unsafeRaw: "SELECT \(Self.columns) FROM users") + " WHERE id = \(id)")
+    try session.query(Self.select + " WHERE id = \(id)")
       .decodeFirst(Self.decode)
   }
 
   /// Sign-in: the account whose email matches case-insensitively.
   public func find(email: String) throws(PGError) -> User? {
     try session.query(
-      SQL(unsafeRaw: "SELECT \(Self.columns) FROM users") + " WHERE lower(email) = lower(\(email))"
+      Self.select + " WHERE lower(email) = lower(\(email))"
     ).decodeFirst(Self.decode)
   }
 
@@ -54,7 +56,7 @@ public struct UserRepository {
       UPDATE users SET first_name = \(firstName), last_name = \(lastName), phone = \(phone),
         updated_at = now()
       WHERE id = \(id)
-      """ + SQL(unsafeRaw: " RETURNING " + Self.columns)
+      """ + Self.returning
     ).decodeFirst(Self.decode)
   }
 
@@ -62,13 +64,14 @@ public struct UserRepository {
   public func updateRole(id: UserID, role: User.Role) throws(PGError) -> User? {
     try session.query(
       "UPDATE users SET role = \(role.rawValue), updated_at = now() WHERE id = \(id)"
-        + SQL(unsafeRaw: " RETURNING " + Self.columns)
+        + Self.returning
     ).decodeFirst(Self.decode)
   }
 
   // MARK: sessions
 
   static let sessionColumns = "id, user_id, token_hash, created_at, expires_at, revoked_at"
+  static let sessionReturning = SQL(unsafeRaw: " RETURNING \(sessionColumns)")
 
   static func decodeSession(_ row: inout ColumnReader) throws(PGError) -> AuthSession {
     AuthSession(
@@ -83,7 +86,7 @@ public struct UserRepository {
       """
       INSERT INTO sessions (id, user_id, token_hash, expires_at)
       VALUES (\(id), \(userID), \(tokenHash), \(expiresAt))
-      """ + SQL(unsafeRaw: " RETURNING " + Self.sessionColumns)
+      """ + Self.sessionReturning
     ).decodeFirst(Self.decodeSession)!
   }
 
