@@ -72,34 +72,20 @@ public final class PGPool: Service, Sendable {
   /// Runs `body` on a leased connection's thread and returns its result.
   ///
   /// With a `deadline`, the wait for a connection ends there (`.poolTimeout`), and the session's
-  /// `statement_timeout` is the time left (set before `body`, reset after: two more round trips).
+  /// `statement_timeout` is the time left (without one, the server's default). The setting rides
+  /// in the same round trip as `body`'s first statement, and only when it changes.
   /// A transaction `body` leaves open is rolled back before the connection goes back.
   @discardableResult
   public func withConnection<T: Sendable>(
     deadline: ContinuousClock.Instant? = nil,
     _ body: @escaping @Sendable (PGSession) throws -> T
   ) async throws -> T {
-    try await lease(deadline: deadline) { core in
-      guard let deadline else { return try body(PGSession(core)) }
-      _ = try core.execute(
-        "SELECT set_config('statement_timeout', \(try Self.statementTimeout(until: deadline)), false)"
-      )
-      defer {
-        // After any transaction `body` left open: a RESET inside it would be rolled back with it.
-        Self.cleanUp(core)
-        if !core.isBroken
-          && (try? core.execute("RESET statement_timeout", checkCancel: false)) == nil
-        {
-          core.markBroken()
-        }
-      }
-      return try body(PGSession(core))
-    }
+    try await lease(deadline: deadline) { core in try body(PGSession(core)) }
   }
 
   /// Runs `body` inside a transaction on a leased connection's thread: BEGIN (with the deadline's
-  /// time left as `SET LOCAL statement_timeout`, pipelined with it in one round trip), `body`,
-  /// COMMIT; ROLLBACK if `body` throws.
+  /// time left as `statement_timeout`, in the same round trip), `body`, COMMIT; ROLLBACK if
+  /// `body` throws.
   ///
   /// A transaction that fails with a serialization failure (40001) or a deadlock (40P01), in
   /// `body` or at COMMIT, runs again (a new transaction, `body` called again) up to
@@ -116,8 +102,7 @@ public final class PGPool: Service, Sendable {
       attempt += 1
       do {
         return try await lease(deadline: deadline) { core in
-          let timeout = try deadline.map { try Self.statementTimeout(until: $0) }
-          try core.begin(isolation, statementTimeout: timeout)
+          _ = try core.execute(isolation.beginStatement)
           do {
             let result = try body(PGSession(core))
             if core.transactionStatus == .inFailedTransaction {
@@ -156,13 +141,12 @@ public final class PGPool: Service, Sendable {
 
   /// `statement_timeout` for the time left before `deadline`, in whole milliseconds (at least 1:
   /// 0 would mean no timeout). Throws `.deadlineExceeded` if no time is left.
-  static func statementTimeout(until deadline: ContinuousClock.Instant) throws(PGError) -> String {
+  static func statementTimeout(until deadline: ContinuousClock.Instant) throws(PGError) -> Int64 {
     let left = deadline - ContinuousClock.now
     guard left > .zero else {
       throw PGError(.deadlineExceeded, "the deadline passed before the statement started")
     }
-    let milliseconds = max(1, Int64((left.seconds * 1000).rounded(.up)))
-    return String(milliseconds)
+    return max(1, Int64((left.seconds * 1000).rounded(.up)))
   }
 
   private enum LeaseOutcome<T: Sendable>: Sendable {
@@ -185,6 +169,8 @@ public final class PGPool: Service, Sendable {
         outcome = .success(
           try await connection.lease { core -> LeaseOutcome<T> in
             if core.isStale() { return .stale }
+            core.wantedStatementTimeout = try deadline.map { .milliseconds(try Self.statementTimeout(until: $0)) }
+              ?? .serverDefault
             defer { Self.cleanUp(core) }
             return .done(try job(core))
           })
@@ -502,19 +488,5 @@ public final class PGPool: Service, Sendable {
       if done { continuation.resume() }
     }
     logger.debug("database pool closed")
-  }
-}
-
-extension PGConnectionCore {
-  /// BEGIN, and SET LOCAL statement_timeout when given, pipelined: one round trip.
-  func begin(_ isolation: PGIsolation, statementTimeout: String?) throws(PGError) {
-    guard let statementTimeout else {
-      _ = try execute(isolation.beginStatement)
-      return
-    }
-    _ = try pipeline([
-      isolation.beginStatement,
-      "SELECT set_config('statement_timeout', \(statementTimeout), true)",
-    ])
   }
 }

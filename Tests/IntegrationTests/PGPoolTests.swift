@@ -64,6 +64,37 @@ struct PGPoolTests {
     }
   }
 
+  @Test("the deadline's statement_timeout follows each lease, whatever the previous one did; without a deadline, the server's default")
+  func statementTimeoutAcrossLeases() async throws {
+    try await TestDatabase.withPool(maximumConnections: 1) { pool, database in
+      // A default of the database's own, which leases without a deadline must get back.
+      try await TestDatabase.withAdmin { try $0.execute("ALTER DATABASE \(identifier: database) SET statement_timeout = '40s'") }
+      @Sendable func show(_ session: PGSession) throws -> String {
+        try session.query("SHOW statement_timeout").first!.string(0)!
+      }
+      #expect(try await pool.withConnection { try show($0) } == "40s")
+      // The first statement of a deadline lease runs under the deadline already.
+      let first = try await pool.withConnection(deadline: .now + .seconds(30)) { try show($0) }
+      #expect(first.hasSuffix("s") && first != "40s")
+      // A lease that opens a transaction and rolls it back does not take the setting with it.
+      try await pool.withConnection(deadline: .now + .seconds(20)) { session in
+        try session.execute("BEGIN")
+        try session.execute("SELECT 1")
+        try session.execute("ROLLBACK")
+      }
+      #expect(try await pool.withConnection(deadline: .now + .seconds(20)) { try show($0) }.hasSuffix("s"))
+      #expect(try await pool.withConnection { try show($0) } == "40s")
+      // Pipelines and transactions start under the lease's setting too.
+      let piped = try await pool.withConnection(deadline: .now + .seconds(10)) { session in
+        try session.pipeline(["SHOW statement_timeout", "SELECT 1"])[0].first!.string(0)!
+      }
+      #expect(piped != "40s" && piped.hasSuffix("s"))
+      let inTransaction = try await pool.withTransaction(deadline: .now + .seconds(10)) { try show($0) }
+      #expect(inTransaction != "40s" && inTransaction.hasSuffix("s"))
+      #expect(try await pool.withTransaction { try show($0) } == "40s")
+    }
+  }
+
   @Test("cancelling the awaiting task cancels the running query promptly (PQcancel)")
   func cancel() async throws {
     try await TestDatabase.withPool(maximumConnections: 2) { pool, database in

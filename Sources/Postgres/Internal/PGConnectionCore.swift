@@ -36,6 +36,12 @@ final class PGConnectionCore: @unchecked Sendable {
   private var fatalNoticeReceived = false
   /// Where notices go while `PGSession.capturingNotices` runs; nil otherwise (they are logged).
   var capturedNotices: [PGNotice]?
+  /// The `statement_timeout` the current lease's statements must run under (the pool sets it at
+  /// the start of each lease, from the caller's deadline).
+  var wantedStatementTimeout = StatementTimeout.serverDefault
+  /// The session's `statement_timeout`, as last set; nil when unknown. A fresh session has the
+  /// server's default.
+  private var sessionStatementTimeout: StatementTimeout? = .serverDefault
   /// The server process serving this connection.
   let backendPID: Int32
 
@@ -152,9 +158,35 @@ final class PGConnectionCore: @unchecked Sendable {
     return connection
   }
 
-  /// Runs `sql` as a prepared statement (prepared on first use, then reused).
+  /// Runs `sql` as a prepared statement (prepared on first use, then reused). When the session's
+  /// `statement_timeout` is not the one wanted, the change goes in the same round trip, ahead.
   func execute(_ sql: SQL, checkCancel: Bool = true) throws(PGError) -> PGResult {
     assertOnThread()
+    if sessionStatementTimeout != wantedStatementTimeout {
+      let wanted = wantedStatementTimeout
+      let idle = transactionStatus == .idle
+      // A Sync after the setting: outside a transaction block it commits on its own, whatever
+      // `sql` does (even a BEGIN whose transaction later rolls back).
+      let results = try pipelineResults([wanted.statement, sql], syncAfterEach: true, checkCancel: checkCancel)
+      sessionStatementTimeout = idle && (try? results[0]?.get()) != nil ? wanted : nil
+      return try results[1]!.get()
+    }
+    return try executePrepared(sql, checkCancel: checkCancel)
+  }
+
+  /// Sets the session's `statement_timeout` on its own (one round trip) if it is not the one
+  /// wanted: for the calls that cannot carry it in a pipeline of theirs.
+  func applyStatementTimeout() throws(PGError) {
+    guard sessionStatementTimeout != wantedStatementTimeout else { return }
+    let wanted = wantedStatementTimeout
+    // Inside a transaction block, a rollback would undo it: then it stays unknown.
+    let idle = transactionStatus == .idle
+    sessionStatementTimeout = nil
+    _ = try executePrepared(wanted.statement, checkCancel: true)
+    if idle { sessionStatementTimeout = wanted }
+  }
+
+  private func executePrepared(_ sql: SQL, checkCancel: Bool) throws(PGError) -> PGResult {
     let connection = try usableConnection()
     if let reason = sql.bindings.invalidReason { throw PGError(.invalidParameter, reason) }
     try cancel.beginStatement(checkCancel: checkCancel)
@@ -170,6 +202,7 @@ final class PGConnectionCore: @unchecked Sendable {
   /// prepared. For trusted text only (migrations).
   func executeScript(_ script: String) throws(PGError) {
     assertOnThread()
+    try applyStatementTimeout()
     let connection = try usableConnection()
     try cancel.beginStatement(checkCancel: true)
     defer { cancel.endStatement() }
@@ -182,17 +215,35 @@ final class PGConnectionCore: @unchecked Sendable {
   /// skipped. Throws the first statement's error.
   func pipeline(_ statements: [SQL]) throws(PGError) -> [PGResult] {
     assertOnThread()
+    try applyStatementTimeout()
+    var results: [PGResult] = []
+    for result in try pipelineResults(statements, syncAfterEach: false, checkCancel: true) {
+      // The first failure comes before any skipped (nil) statement.
+      guard let result else { break }
+      results.append(try result.get())
+    }
+    return results
+  }
+
+  /// One pipeline: `statements` (and the PREPAREs of those not prepared yet) in one round trip.
+  /// Each statement's result, or its error, or nil when it was skipped after an earlier failure
+  /// in its segment. With `syncAfterEach`, each statement is a segment of its own (its own
+  /// implicit transaction outside a transaction block); otherwise all are one.
+  /// Throws only when the connection itself failed.
+  private func pipelineResults(
+    _ statements: [SQL], syncAfterEach: Bool, checkCancel: Bool
+  ) throws(PGError) -> [Result<PGResult, PGError>?] {
     guard !statements.isEmpty else { return [] }
     let connection = try usableConnection()
     for statement in statements {
       if let reason = statement.bindings.invalidReason { throw PGError(.invalidParameter, reason) }
     }
-    try cancel.beginStatement(checkCancel: true)
+    try cancel.beginStatement(checkCancel: checkCancel)
     defer { cancel.endStatement() }
 
     // Name every statement; the ones not prepared yet are prepared inside the pipeline.
     enum Command {
-      case prepare(StatementKey, String)
+      case prepare(StatementKey, String, Int)
       case execute(Int)
     }
     var names: [String] = []
@@ -212,7 +263,7 @@ final class PGConnectionCore: @unchecked Sendable {
       } else {
         let name = nextStatementName()
         pendingNames[key] = name
-        commands.append(.prepare(key, name))
+        commands.append(.prepare(key, name, index))
         names.append(name)
       }
       commands.append(.execute(index))
@@ -225,7 +276,7 @@ final class PGConnectionCore: @unchecked Sendable {
     for command in commands {
       let sent: Int32
       switch command {
-      case .prepare(let key, let name):
+      case .prepare(let key, let name, _):
         let types = key.types.map(\.rawValue)
         sent = PQsendPrepare(connection, name, key.text, Int32(types.count), types)
       case .execute(let index):
@@ -234,38 +285,48 @@ final class PGConnectionCore: @unchecked Sendable {
         }
       }
       guard sent == 1 else { throw abandon(connection) }
+      if syncAfterEach, case .execute = command {
+        guard PQpipelineSync(connection) == 1 else { throw abandon(connection) }
+      }
     }
-    guard PQpipelineSync(connection) == 1 else { throw abandon(connection) }
+    if !syncAfterEach {
+      guard PQpipelineSync(connection) == 1 else { throw abandon(connection) }
+    }
     do { try flush(connection) } catch { throw abandon(connection, error) }
     PQsetnonblocking(connection, 0)
 
-    var results = [PGResult?](repeating: nil, count: statements.count)
+    func readSync() throws(PGError) {
+      guard let sync = PQgetResult(connection) else { throw abandon(connection) }
+      let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+      PQclear(sync)
+      guard synced else { throw abandon(connection) }
+    }
+    var results = [Result<PGResult, PGError>?](repeating: nil, count: statements.count)
     var firstError: PGError?
     for command in commands {
       guard let result = PQgetResult(connection) else { throw abandon(connection) }
       switch (PQresultStatus(result), command) {
-      case (PGRES_COMMAND_OK, .prepare(let key, let name)):
+      case (PGRES_COMMAND_OK, .prepare(let key, let name, _)):
         self.statements[key] = PreparedStatement(name: name, lastUse: useClock)
         PQclear(result)
       case (PGRES_COMMAND_OK, .execute(let index)), (PGRES_TUPLES_OK, .execute(let index)):
-        results[index] = PGResult(taking: result)
+        results[index] = .success(PGResult(taking: result))
       case (PGRES_PIPELINE_ABORTED, _):
         PQclear(result)
-      default:
-        if firstError == nil { firstError = error(from: result, connection) }
+      case (_, .prepare(_, _, let index)), (_, .execute(let index)):
+        let error = error(from: result, connection)
+        if results[index] == nil { results[index] = .failure(error) }
+        if firstError == nil { firstError = error }
         PQclear(result)
       }
       // Each command's results end with a NULL.
       while let extra = PQgetResult(connection) { PQclear(extra) }
-      if isBroken { break }
+      if isBroken { throw firstError ?? abandon(connection) }
+      if syncAfterEach, case .execute = command { try readSync() }
     }
-    if isBroken { throw firstError ?? abandon(connection) }
-    guard let sync = PQgetResult(connection) else { throw abandon(connection) }
-    let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
-    PQclear(sync)
-    guard synced, PQexitPipelineMode(connection) == 1 else { throw abandon(connection) }
-    if let firstError { throw firstError }
-    return results.map { $0! }
+    if !syncAfterEach { try readSync() }
+    guard PQexitPipelineMode(connection) == 1 else { throw abandon(connection) }
+    return results
   }
 
   private func flush(_ connection: OpaquePointer) throws(PGError) {
@@ -426,6 +487,7 @@ extension PGConnectionCore {
   /// the copy is aborted on the server (nothing is copied) and `body`'s error is rethrown.
   func copyIn(_ sql: SQL, _ body: (inout PGCopyWriter) throws -> Void) throws -> Int {
     assertOnThread()
+    try applyStatementTimeout()
     let connection = try usableConnection()
     guard sql.bindings.count == 0 else {
       throw PGError(.invalidParameter, "COPY takes no bound parameters")
@@ -491,5 +553,19 @@ extension PGConnectionCore {
     let rc = PQputCopyData(
       connection, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
     guard rc == 1 else { throw failure(nil, connection) }
+  }
+}
+
+/// A session's `statement_timeout`: the server's default, or a number of milliseconds.
+enum StatementTimeout: Equatable, Sendable {
+  case serverDefault
+  case milliseconds(Int64)
+
+  /// The statement that gives a session this setting.
+  var statement: SQL {
+    switch self {
+    case .serverDefault: "RESET statement_timeout"
+    case .milliseconds(let value): "SELECT set_config('statement_timeout', \(String(value)), false)"
+    }
   }
 }
