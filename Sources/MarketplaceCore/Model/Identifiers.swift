@@ -13,14 +13,22 @@ public struct Identifier<Entity>: Hashable, Sendable, CustomStringConvertible {
   /// Parses the canonical text form (`4b9e…-…`, 8-4-4-4-12 hex digits, either case); nil
   /// otherwise. Hand-written: Foundation's parser goes through sscanf, several times slower, and
   /// every request and row carries ids.
-  public init?(_ text: some StringProtocol) {
+  public init?(_ text: String) {
+    var text = text
+    guard let id = text.withUTF8({ Self(utf8: UnsafeRawBufferPointer($0)) }) else { return nil }
+    self = id
+  }
+
+  public init?(_ text: Substring) { self.init(String(text)) }
+
+  /// Parses the canonical text form from UTF-8 bytes (a database column, say).
+  public init?(utf8 text: UnsafeRawBufferPointer) {
+    guard text.count == 36 else { return nil }
     var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
       (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     let parsed = withUnsafeMutableBytes(of: &bytes) { out in
-      var utf8 = text.utf8.makeIterator()
       var count = 0
-      for position in 0..<36 {
-        guard let character = utf8.next() else { return false }
+      for (position, character) in text.enumerated() {
         if position == 8 || position == 13 || position == 18 || position == 23 {
           guard character == UInt8(ascii: "-") else { return false }
           continue
@@ -29,7 +37,7 @@ public struct Identifier<Entity>: Hashable, Sendable, CustomStringConvertible {
         out[count / 2] = count % 2 == 0 ? nibble << 4 : out[count / 2] | nibble
         count += 1
       }
-      return utf8.next() == nil
+      return true
     }
     guard parsed else { return nil }
     uuid = UUID(uuid: bytes)

@@ -9,7 +9,7 @@ extension Identifier: PGEncodable, PGDecodable {
   public func encode(into bindings: inout PGBindings) { bindings.appendText(description) }
 
   public init(pgText text: UnsafeRawBufferPointer, type: PGTypeOID) throws(PGError) {
-    guard let id = Self(String(decoding: text, as: UTF8.self)) else {
+    guard let id = Self(utf8: text) else {
       throw PGError(.decoding, "a \(type) column is not a uuid")
     }
     self = id
