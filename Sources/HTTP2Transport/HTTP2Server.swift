@@ -74,7 +74,8 @@ public final class HTTP2Server: Service {
       return state.waiters
     }
     for waiter in waiters { waiter.resume(returning: port) }
-    logger.notice("listening", metadata: ["address": "\(config.host):\(port)", "event_loops": "\(config.eventLoopThreads)"])
+    logger.notice(
+      "listening", metadata: ["address": "\(config.host):\(port)", "event_loops": "\(config.eventLoopThreads)"])
 
     // Wait for graceful shutdown (SIGTERM/SIGINT via the service group).
     await withGracefulShutdownHandler {
@@ -82,12 +83,14 @@ public final class HTTP2Server: Service {
     } onGracefulShutdown: {
       channel.close(promise: nil)
     }
-    logger.notice("shutting down: no new connections; draining calls in flight", metadata: ["grace_seconds": "\(config.shutdownGracePeriod.components.seconds)"])
-    registry.forEach { $0.goAway() }
+    logger.notice(
+      "shutting down: no new connections; draining calls in flight",
+      metadata: ["grace_seconds": "\(config.shutdownGracePeriod.components.seconds)"])
+    registry.onEachConnectionLoop { $0.goAway() }
     let drained = await registry.waitUntilDrained(timeout: config.shutdownGracePeriod, timer: group.next())
     if !drained {
       logger.warning("grace period over: closing connections with calls still running")
-      registry.forEach { $0.forceClose() }
+      registry.onEachConnectionLoop { $0.forceClose() }
       _ = await registry.waitUntilDrained(timeout: nil, timer: group.next())
     }
     let totals = registry.totals

@@ -36,7 +36,9 @@ enum UsableCPUs {
     for part in list.split(separator: ",") {
       let bounds = part.split(separator: "-").map { Int($0.filter(\.isNumber)) }
       switch bounds.count {
-      case 1: guard bounds[0] != nil else { return nil }; total += 1
+      case 1:
+        guard bounds[0] != nil else { return nil }
+        total += 1
       case 2:
         guard let low = bounds[0], let high = bounds[1], high >= low else { return nil }
         total += high - low + 1

@@ -1,7 +1,7 @@
 public import Logging
+import MarketplaceProtos
 public import Postgres
 public import RPCCore
-import MarketplaceProtos
 
 /// The marketplace's own services, registered on a router.
 public enum MarketplaceServices {

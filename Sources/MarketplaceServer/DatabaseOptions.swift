@@ -16,7 +16,10 @@ struct DatabaseOptions: ParsableArguments {
       valueName: "url"))
   var databaseURL: String?
 
-  @Option(help: "Directory of the embedded cluster (used without a database URL); default: MARKETPLACE_DATA_DIR, else .marketplace-data.")
+  @Option(
+    help:
+      "Directory of the embedded cluster (used without a database URL); default: MARKETPLACE_DATA_DIR, else .marketplace-data."
+  )
   var dataDir: String?
 
   /// The open database: the pool, and the embedded cluster when there is one.

@@ -1,7 +1,7 @@
 public import ArgumentParser
 import HTTP2Transport
-import MarketplaceRPC
 public import Logging
+import MarketplaceRPC
 import Postgres
 import RPCCore
 import ServiceLifecycle
@@ -111,7 +111,8 @@ struct MarketplaceServer: AsyncParsableCommand {
     let server = HTTP2Server(config: config, router: router, logger: logger)
     // Started in this order, stopped in reverse: the RPC server first, the database last.
     services += [
-      pool, DatabaseHealthMonitor(
+      pool,
+      DatabaseHealthMonitor(
         pool: pool, health: health, services: databaseServices, interval: .milliseconds(500), logger: logger),
       server,
     ]

@@ -309,8 +309,10 @@ struct DataSet: Sendable {
           kind: UInt8(rng.below(SeedNames.kinds.count)),
           adjective: UInt8(rng.below(SeedNames.adjectives.count)),
           street: UInt16(rng.below(SeedNames.streets.count)), number: UInt16(rng.within(1...250)),
-          latitude: located ? Self.round6(min(90, max(-90, city.latitude + Double(rng.within(-50_000...50_000)) / 1e6))) : nil,
-          longitude: located ? Self.round6(min(180, max(-180, city.longitude + Double(rng.within(-50_000...50_000)) / 1e6))) : nil,
+          latitude: located
+            ? Self.round6(min(90, max(-90, city.latitude + Double(rng.within(-50_000...50_000)) / 1e6))) : nil,
+          longitude: located
+            ? Self.round6(min(180, max(-180, city.longitude + Double(rng.within(-50_000...50_000)) / 1e6))) : nil,
           price: Int64(rng.within(25...400)) * 100 * city.priceFactor,
           maxGuests: Int32(rng.pick([1, 2, 2, 2, 3, 4, 4, 4, 5, 6, 6, 8, 10])),
           created: users[min(host, config.users - 1)].created + rng.below(180 * 86_400)))
@@ -422,7 +424,8 @@ struct DataSet: Sendable {
       writer.append(users[Int(property.host)].id)
       writer.append("\(SeedNames.adjectives[Int(property.adjective)]) \(kind) in \(city.name)")
       writer.append(
-        "A \(SeedNames.adjectives[Int(property.adjective)].lowercased()) \(kind.lowercased()) for up to \(property.maxGuests) guests.")
+        "A \(SeedNames.adjectives[Int(property.adjective)].lowercased()) \(kind.lowercased()) for up to \(property.maxGuests) guests."
+      )
       writer.append("\(property.number) \(SeedNames.streets[Int(property.street)])")
       writer.append(city.name)
       writer.append(city.country)
@@ -494,7 +497,9 @@ struct DataSet: Sendable {
       var bytes: [UInt8] = []
       bytes.reserveCapacity(32)
       for word in [payment.fingerprint.0, payment.fingerprint.1, payment.fingerprint.2, payment.fingerprint.3] {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+          bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+        }
       }
       writer.append(bytes: bytes)
       let created = Seeder.timestampText(booking.created + 120)
@@ -558,7 +563,8 @@ struct SeedCity: Sendable {
           name: "\(rng.pick(SeedNames.townPrefixes)) \(cities.count)", country: base.country,
           currency: base.currency,
           latitude: DataSet.round6(min(89, max(-89, base.latitude + Double(rng.within(-3_000_000...3_000_000)) / 1e6))),
-          longitude: DataSet.round6(min(179, max(-179, base.longitude + Double(rng.within(-3_000_000...3_000_000)) / 1e6))),
+          longitude: DataSet.round6(
+            min(179, max(-179, base.longitude + Double(rng.within(-3_000_000...3_000_000)) / 1e6))),
           priceFactor: 1))
     }
     return cities
@@ -578,7 +584,9 @@ enum SeedNames {
     "Bianchi", "Schmidt", "Lopez", "Tanaka", "Wang", "Singh", "Costa", "Van der Berg", "Horvath", "Andersen",
     "Fischer", "Ferreira", "Dupont", "Okafor", "Haddad", "Larsen",
   ]
-  static let kinds = ["Loft", "Studio", "Apartment", "House", "Villa", "Cabin", "Cottage", "Room", "Townhouse", "Bungalow"]
+  static let kinds = [
+    "Loft", "Studio", "Apartment", "House", "Villa", "Cabin", "Cottage", "Room", "Townhouse", "Bungalow",
+  ]
   static let adjectives = [
     "Cozy", "Sunny", "Bright", "Quiet", "Charming", "Modern", "Rustic", "Spacious", "Elegant", "Central",
     "Peaceful", "Stylish", "Historic", "Airy", "Minimalist",

@@ -59,7 +59,9 @@ public struct PGBindings: Sendable {
   mutating func append(contentsOf other: PGBindings) {
     let base = storage.count
     storage += other.storage
-    slots += other.slots.lazy.map { Slot(offset: $0.offset + base, length: $0.length, format: $0.format, type: $0.type) }
+    slots += other.slots.lazy.map {
+      Slot(offset: $0.offset + base, length: $0.length, format: $0.format, type: $0.type)
+    }
     if invalidReason == nil, let reason = other.invalidReason { invalidReason = "in an appended fragment: " + reason }
   }
 

@@ -169,7 +169,8 @@ public final class PGPool: Service, Sendable {
         outcome = .success(
           try await connection.lease { core -> LeaseOutcome<T> in
             if core.isStale() { return .stale }
-            core.wantedStatementTimeout = try deadline.map { .milliseconds(try Self.statementTimeout(until: $0)) }
+            core.wantedStatementTimeout =
+              try deadline.map { .milliseconds(try Self.statementTimeout(until: $0)) }
               ?? .serverDefault
             defer { Self.cleanUp(core) }
             return .done(try job(core))

@@ -12,8 +12,7 @@ public struct PGRow: Sendable {
   }
 
   /// Column `column` as a `T`, or nil when it is NULL.
-  public func decode<T: PGDecodable>(_ column: Int, as type: T.Type = T.self) throws(PGError) -> T?
-  {
+  public func decode<T: PGDecodable>(_ column: Int, as type: T.Type = T.self) throws(PGError) -> T? {
     guard !isNull(column) else { return nil }
     let row = Int32(index)
     let field = Int32(column)

@@ -29,7 +29,8 @@ public struct Timeout: Sendable, Hashable {
 
   /// The shortest exact-or-rounded-up header value with at most 8 digits.
   public var headerValue: String {
-    let nanoseconds = max(0, duration.components.seconds) * 1_000_000_000
+    let nanoseconds =
+      max(0, duration.components.seconds) * 1_000_000_000
       + max(0, duration.components.attoseconds / 1_000_000_000)
     let units: [(Int64, Character)] = [
       (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"),

@@ -1,5 +1,5 @@
-public import RPCCore
 import MarketplaceProtos
+public import RPCCore
 
 /// The built-in services every server of ours serves: health, reflection, and the gRPC testing
 /// services used for interop checks and benchmarks.
@@ -12,9 +12,10 @@ public enum StandardServiceSet {
     TestService().registerMethods(with: &router)
     BenchmarkService().register(with: &router)
     extra(&router)
-    let reflection = ReflectionService(services: router.serviceNames + [
-      "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
-    ])
+    let reflection = ReflectionService(
+      services: router.serviceNames + [
+        "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
+      ])
     reflection.register(with: &router)
     return router
   }

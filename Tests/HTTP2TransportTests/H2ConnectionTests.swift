@@ -40,8 +40,10 @@ final class EmbeddedServer {
     }
   }
 
-  func call(path: String, body: [UInt8]?, headers: [(String, String)] = [], method: String = "POST",
-            contentType: String? = "application/grpc") throws -> H2TestClient.Response {
+  func call(
+    path: String, body: [UInt8]?, headers: [(String, String)] = [], method: String = "POST",
+    contentType: String? = "application/grpc"
+  ) throws -> H2TestClient.Response {
     let id = client.request(path: path, method: method, contentType: contentType, extraHeaders: headers, body: body)
     try exchange()
     return client.responses[id] ?? H2TestClient.Response()
@@ -128,7 +130,8 @@ struct H2ConnectionTests {
   func protoSuffix() throws {
     let server = try EmbeddedServer()
     let response = try server.call(
-      path: Self.unaryPath, body: H2TestClient.frame(Self.simpleRequest(size: 1)), contentType: "application/grpc+proto")
+      path: Self.unaryPath, body: H2TestClient.frame(Self.simpleRequest(size: 1)), contentType: "application/grpc+proto"
+    )
     #expect(response.trailer("grpc-status") == "0")
   }
 
@@ -136,7 +139,8 @@ struct H2ConnectionTests {
   func unknownEncoding() throws {
     let server = try EmbeddedServer()
     let response = try server.call(
-      path: Self.unaryPath, body: H2TestClient.frame([1, 2, 3], compressed: true), headers: [("grpc-encoding", "snappy")])
+      path: Self.unaryPath, body: H2TestClient.frame([1, 2, 3], compressed: true),
+      headers: [("grpc-encoding", "snappy")])
     #expect(response.grpcStatus == "12")
     #expect(response.header("grpc-accept-encoding") == "identity,gzip,deflate")
   }

@@ -21,7 +21,8 @@ final class H2TestClient {
       var result: [[UInt8]] = []
       var index = 0
       while index + 5 <= data.count {
-        let length = Int(data[index + 1]) << 24 | Int(data[index + 2]) << 16 | Int(data[index + 3]) << 8 | Int(data[index + 4])
+        let length =
+          Int(data[index + 1]) << 24 | Int(data[index + 2]) << 16 | Int(data[index + 3]) << 8 | Int(data[index + 4])
         result.append(Array(data[index + 5..<index + 5 + length]))
         index += 5 + length
       }
@@ -40,7 +41,8 @@ final class H2TestClient {
     var callbacks: OpaquePointer?
     nghttp2_session_callbacks_new(&callbacks)
     defer { nghttp2_session_callbacks_del(callbacks) }
-    nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, user in
+    nghttp2_session_callbacks_set_on_header_callback(callbacks) {
+      _, frame, name, nameLength, value, valueLength, _, user in
       let client = Unmanaged<H2TestClient>.fromOpaque(user!).takeUnretainedValue()
       let pair = (
         String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
@@ -67,7 +69,8 @@ final class H2TestClient {
     }
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, user in
       if frame!.pointee.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue) {
-        Unmanaged<H2TestClient>.fromOpaque(user!).takeUnretainedValue().goawayErrorCode = frame!.pointee.goaway.error_code
+        Unmanaged<H2TestClient>.fromOpaque(user!).takeUnretainedValue().goawayErrorCode =
+          frame!.pointee.goaway.error_code
       }
       return 0
     }
@@ -149,7 +152,10 @@ final class H2TestClient {
   /// A gRPC length-prefixed message.
   static func frame(_ message: [UInt8], compressed: Bool = false) -> [UInt8] {
     let count = message.count
-    return [compressed ? 1 : 0, UInt8(count >> 24 & 0xff), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff), UInt8(count & 0xff)]
+    return [
+      compressed ? 1 : 0, UInt8(count >> 24 & 0xff), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff),
+      UInt8(count & 0xff),
+    ]
       + message
   }
 }

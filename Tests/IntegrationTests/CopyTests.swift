@@ -30,10 +30,12 @@ struct CopyTests {
       }
       #expect(copied == Self.tricky.count)
       let rows = try await pool.withConnection { session in
-        try session.query("SELECT n, s, i, d, b, bytes = decode('005c090a' || lpad(to_hex(n), 2, '0') || 'ff', 'hex') FROM t ORDER BY n")
-          .map { row in
-            (try row.int(0)!, try row.string(1), try row.int64(2)!, try row.double(3), try row.bool(4), try row.bool(5))
-          }
+        try session.query(
+          "SELECT n, s, i, d, b, bytes = decode('005c090a' || lpad(to_hex(n), 2, '0') || 'ff', 'hex') FROM t ORDER BY n"
+        )
+        .map { row in
+          (try row.int(0)!, try row.string(1), try row.int64(2)!, try row.double(3), try row.bool(4), try row.bool(5))
+        }
       }
       #expect(rows.count == Self.tricky.count)
       for (index, row) in rows.enumerated() {

@@ -45,7 +45,9 @@ struct DatabaseAccessTests {
         try await database.read(Self.context()) { try $0.query("SELECT pg_sleep(60)") }
       }
       try #require(
-        await TestDatabase.eventually { try await !TestDatabase.backends(in: name, runningQueryPrefix: "SELECT pg_sleep").isEmpty })
+        await TestDatabase.eventually {
+          try await !TestDatabase.backends(in: name, runningQueryPrefix: "SELECT pg_sleep").isEmpty
+        })
       call.cancel()
       let error = await Self.rpcError { _ = try await call.value }
       #expect(error?.code == .cancelled)

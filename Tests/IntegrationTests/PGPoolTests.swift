@@ -64,11 +64,15 @@ struct PGPoolTests {
     }
   }
 
-  @Test("the deadline's statement_timeout follows each lease, whatever the previous one did; without a deadline, the server's default")
+  @Test(
+    "the deadline's statement_timeout follows each lease, whatever the previous one did; without a deadline, the server's default"
+  )
   func statementTimeoutAcrossLeases() async throws {
     try await TestDatabase.withPool(maximumConnections: 1) { pool, database in
       // A default of the database's own, which leases without a deadline must get back.
-      try await TestDatabase.withAdmin { try $0.execute("ALTER DATABASE \(identifier: database) SET statement_timeout = '40s'") }
+      try await TestDatabase.withAdmin {
+        try $0.execute("ALTER DATABASE \(identifier: database) SET statement_timeout = '40s'")
+      }
       @Sendable func show(_ session: PGSession) throws -> String {
         try session.query("SHOW statement_timeout").first!.string(0)!
       }

@@ -31,7 +31,9 @@ struct QueryPlanTests {
     return config
   }
 
-  @Test("no repository statement scans a guarded table sequentially", arguments: ["force_custom_plan", "force_generic_plan"])
+  @Test(
+    "no repository statement scans a guarded table sequentially",
+    arguments: ["force_custom_plan", "force_generic_plan"])
   func indexPaths(planCacheMode: String) async throws {
     try await TestDatabase.withPool(maximumConnections: 1, migrated: true) { pool, _ in
       _ = try await Seeder.seed(pool, config: Self.seedConfig, logger: TestDatabase.logger)
@@ -71,7 +73,8 @@ struct QueryPlanTests {
         // does not, so sorting there means sorting every match, however many the data grow to.
         if planCacheMode == "force_generic_plan" {
           let sorted = plan.sortedBelowLimit.intersection(Self.guarded)
-          #expect(sorted.isEmpty, "all rows of \(sorted.sorted()) sorted for a LIMIT in:\n\(plan.queryText)\n\(plan.json)")
+          #expect(
+            sorted.isEmpty, "all rows of \(sorted.sorted()) sorted for a LIMIT in:\n\(plan.queryText)\n\(plan.json)")
         }
       }
     }
@@ -149,7 +152,8 @@ enum Workload {
     // Properties: 5, and the 16 search shapes.
     let properties = PropertyRepository(session)
     let listing = PropertyRepository.Listing(
-      name: "Plan flat", description: "", location: .init(address: "1 rue", city: "Paris", country: "FR", coordinates: nil),
+      name: "Plan flat", description: "",
+      location: .init(address: "1 rue", city: "Paris", country: "FR", coordinates: nil),
       pricePerNight: Money(amountMinor: 9_000, currency: eur), maxGuests: 2)
     let property = try properties.insert(id: .random(), hostID: user.id, listing: listing)
     _ = try properties.find(id: s.propertyID)
@@ -174,7 +178,8 @@ enum Workload {
     let bookings = BookingRepository(session)
     let booking = try bookings.insert(
       id: .random(), propertyID: s.propertyID, guestID: user.id,
-      stay: DateRange(checkIn: LocalDate(year: 2031, month: 1, day: 1)!, checkOut: LocalDate(year: 2031, month: 1, day: 3)!)!,
+      stay: DateRange(
+        checkIn: LocalDate(year: 2031, month: 1, day: 1)!, checkOut: LocalDate(year: 2031, month: 1, day: 3)!)!,
       guests: 1, totalPrice: Money(amountMinor: 20_000, currency: eur),
       expiresAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000))
     _ = try bookings.find(id: s.bookingID)

@@ -24,7 +24,8 @@ struct RepositoryTests {
   ) -> PropertyRepository.Listing {
     PropertyRepository.Listing(
       name: "Flat in \(city)", description: "Bright",
-      location: .init(address: "1 Main St", city: city, country: country, coordinates: .init(latitude: 48.85, longitude: 2.35)),
+      location: .init(
+        address: "1 Main St", city: city, country: country, coordinates: .init(latitude: 48.85, longitude: 2.35)),
       pricePerNight: Money(amountMinor: price, currency: eur), maxGuests: guests)
   }
 
@@ -37,7 +38,8 @@ struct RepositoryTests {
     #expect(error?.constraint == constraint, sourceLocation: sourceLocation)
   }
 
-  @Test("users: found by id and by email in any case; one account per email, case-insensitively; profile and role updates")
+  @Test(
+    "users: found by id and by email in any case; one account per email, case-insensitively; profile and role updates")
   func users() async throws {
     try await TestDatabase.withPool(migrated: true) { pool, _ in
       try await pool.withConnection { session in
@@ -53,7 +55,8 @@ struct RepositoryTests {
         }
         let updated = try #require(
           try users.updateProfile(id: ann.id, firstName: "Anne", lastName: "O'Lee; DROP TABLE users", phone: "+33 1"))
-        #expect(updated.firstName == "Anne" && updated.lastName == "O'Lee; DROP TABLE users" && updated.phone == "+33 1")
+        #expect(
+          updated.firstName == "Anne" && updated.lastName == "O'Lee; DROP TABLE users" && updated.phone == "+33 1")
         #expect(try users.updateRole(id: ann.id, role: .host)?.role == .host)
         #expect(try users.updateProfile(id: .random(), firstName: "X", lastName: "Y", phone: nil) == nil)
       }
@@ -79,7 +82,8 @@ struct RepositoryTests {
         #expect(try users.activeSession(tokenHash: tokens[0]) == nil)
 
         try session.execute(
-          "UPDATE sessions SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE token_hash = \(tokens[1])")
+          "UPDATE sessions SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE token_hash = \(tokens[1])"
+        )
         #expect(try users.activeSession(tokenHash: tokens[1]) == nil)
 
         #expect(try users.revokeSessions(userID: ann.id) == 2)  // the expired one and the third
@@ -102,7 +106,8 @@ struct RepositoryTests {
         #expect(try properties.find(id: flat.id) == flat)
 
         #expect(try properties.update(id: flat.id, hostID: other.id, listing: Self.listing(price: 1)) == nil)
-        let cheaper = try #require(try properties.update(id: flat.id, hostID: host.id, listing: Self.listing(price: 8_000)))
+        let cheaper = try #require(
+          try properties.update(id: flat.id, hostID: host.id, listing: Self.listing(price: 8_000)))
         #expect(cheaper.pricePerNight.amountMinor == 8_000 && cheaper.updatedAt >= flat.updatedAt)
 
         #expect(try properties.delete(id: flat.id, hostID: other.id) == false)
@@ -126,18 +131,26 @@ struct RepositoryTests {
         let guest = try Self.user(session, "guest@example.com")
         var paris: [Property] = []
         for price in [12_000, 9_000, 15_000, 9_000, 30_000] as [Int64] {
-          paris.append(try properties.insert(id: .random(), hostID: host.id, listing: Self.listing(price: price, guests: price == 15_000 ? 6 : 2)))
+          paris.append(
+            try properties.insert(
+              id: .random(), hostID: host.id, listing: Self.listing(price: price, guests: price == 15_000 ? 6 : 2)))
         }
-        let lyon = try properties.insert(id: .random(), hostID: host.id, listing: Self.listing(city: "Lyon", price: 7_000))
-        _ = try properties.insert(id: .random(), hostID: host.id, listing: Self.listing(city: "Paris", country: "US", price: 5_000))
+        let lyon = try properties.insert(
+          id: .random(), hostID: host.id, listing: Self.listing(city: "Lyon", price: 7_000))
+        _ = try properties.insert(
+          id: .random(), hostID: host.id, listing: Self.listing(city: "Paris", country: "US", price: 5_000))
 
         func ids(_ search: PropertySearch) throws -> [PropertyID] { try properties.search(search).map(\.id) }
-        let byPrice = paris.sorted { ($0.pricePerNight.amountMinor, $0.id.description) < ($1.pricePerNight.amountMinor, $1.id.description) }
+        let byPrice = paris.sorted {
+          ($0.pricePerNight.amountMinor, $0.id.description) < ($1.pricePerNight.amountMinor, $1.id.description)
+        }
         #expect(try ids(PropertySearch(city: "pARIS", country: "FR")) == byPrice.map(\.id))
         #expect(try ids(PropertySearch(city: "paris")).count == 6)  // the US one too
         #expect(try ids(PropertySearch(country: "FR", maxPricePerNightMinor: 7_000)) == [lyon.id])
-        #expect(try ids(PropertySearch(city: "Paris", country: "FR", minPricePerNightMinor: 10_000, maxPricePerNightMinor: 15_000))
-          == byPrice.filter { (10_000...15_000).contains($0.pricePerNight.amountMinor) }.map(\.id))
+        #expect(
+          try ids(
+            PropertySearch(city: "Paris", country: "FR", minPricePerNightMinor: 10_000, maxPricePerNightMinor: 15_000))
+            == byPrice.filter { (10_000...15_000).contains($0.pricePerNight.amountMinor) }.map(\.id))
         #expect(try ids(PropertySearch(guests: 5)) == [paris[2].id])
         #expect(try ids(PropertySearch(limit: 2)).count == 2)
 
@@ -189,7 +202,8 @@ struct RepositoryTests {
         Self.expectConstraint(.exclusionViolation, "bookings_no_overlap") { _ = try book(Self.stay(3, 5)) }
         let second = try book(Self.stay(4, 6))
 
-        #expect(try bookings.activeStays(propertyID: flat.id, within: Self.stay(1, 31)) == [Self.stay(1, 4), Self.stay(4, 6)])
+        #expect(
+          try bookings.activeStays(propertyID: flat.id, within: Self.stay(1, 31)) == [Self.stay(1, 4), Self.stay(4, 6)])
         #expect(try bookings.isFree(propertyID: flat.id, stay: Self.stay(5, 7)) == false)
         #expect(try bookings.isFree(propertyID: flat.id, stay: Self.stay(6, 9)))
 
@@ -200,7 +214,8 @@ struct RepositoryTests {
 
         // Expiry: only pending bookings whose time ran out; their dates become free.
         try session.execute(
-          "UPDATE bookings SET created_at = now() - interval '1 hour', expires_at = now() - interval '1 minute' WHERE id = \(second.id)")
+          "UPDATE bookings SET created_at = now() - interval '1 hour', expires_at = now() - interval '1 minute' WHERE id = \(second.id)"
+        )
         let expired = try bookings.expireUnpaid(limit: 10)
         #expect(expired.map(\.id) == [second.id] && expired[0].status == .cancelled)
         #expect(try bookings.expireUnpaid(limit: 10).isEmpty)
@@ -211,11 +226,13 @@ struct RepositoryTests {
         #expect(try bookings.completeEnded(today: Self.day(4), limit: 10).map(\.id) == [first.id])
 
         let third = try book(Self.stay(4, 6))
-        #expect(try bookings.list(guestID: guest.id, limit: 10).map(\.id) == [third.id, second.id, first.id].sorted { a, b in
-          // check_in DESC, then id DESC
-          let stays = [third.id: 4, second.id: 4, first.id: 1]
-          return (stays[a]!, a.description) > (stays[b]!, b.description)
-        })
+        #expect(
+          try bookings.list(guestID: guest.id, limit: 10).map(\.id)
+            == [third.id, second.id, first.id].sorted { a, b in
+              // check_in DESC, then id DESC
+              let stays = [third.id: 4, second.id: 4, first.id: 1]
+              return (stays[a]!, a.description) > (stays[b]!, b.description)
+            })
         #expect(try bookings.list(propertyID: flat.id, from: Self.day(2), limit: 10).count == 2)
       }
     }
@@ -239,7 +256,9 @@ struct RepositoryTests {
             method: .bankTransfer, idempotencyKey: key, requestFingerprint: fingerprint)
         }
         // Foreign keys are checked after the unique indexes: so first, with no other payment.
-        Self.expectConstraint(.foreignKeyViolation, "payments_booking_fkey") { _ = try pay(key: "key-3", payer: host.id) }
+        Self.expectConstraint(.foreignKeyViolation, "payments_booking_fkey") {
+          _ = try pay(key: "key-3", payer: host.id)
+        }
         let payment = try pay(key: "key-1")
         #expect(payment.status == .pending && payment.method == .bankTransfer && payment.gatewayReference == nil)
         #expect(try payments.find(id: payment.id) == payment)
@@ -248,11 +267,13 @@ struct RepositoryTests {
         Self.expectConstraint(.uniqueViolation, "payments_booking_live_key") { _ = try pay(key: "key-2") }
         #expect(try payments.livePayment(bookingID: booking.id) == payment)
 
-        let failed = try #require(try payments.transition(id: payment.id, from: .pending, to: .failed, gatewayReference: nil))
+        let failed = try #require(
+          try payments.transition(id: payment.id, from: .pending, to: .failed, gatewayReference: nil))
         #expect(failed.status == .failed && failed.gatewayReference == nil)
         #expect(try payments.livePayment(bookingID: booking.id) == nil)
         let retry = try pay(key: "key-2")  // after a failure, a new payment may be made
-        let paid = try #require(try payments.transition(id: retry.id, from: .pending, to: .succeeded, gatewayReference: "gw_42"))
+        let paid = try #require(
+          try payments.transition(id: retry.id, from: .pending, to: .succeeded, gatewayReference: "gw_42"))
         #expect(paid.gatewayReference == "gw_42")
         #expect(try payments.transition(id: retry.id, from: .pending, to: .failed, gatewayReference: nil) == nil)
         #expect(try payments.list(bookingID: booking.id).map(\.id) == [payment.id, retry.id])
@@ -277,18 +298,22 @@ struct RepositoryTests {
             guests: 1, totalPrice: Money(amountMinor: 20_000, currency: Self.eur), expiresAt: Self.later)
           if index == 0 {  // before the review exists (foreign keys are checked after unique indexes)
             Self.expectConstraint(.foreignKeyViolation, "reviews_booking_fkey") {
-              _ = try reviews.insert(id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: host.id, rating: 1, comment: "")
+              _ = try reviews.insert(
+                id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: host.id, rating: 1, comment: "")
             }
           }
-          written.append(try reviews.insert(
-            id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: rating,
-            comment: "Stay \(index) — «très bien»"))
+          written.append(
+            try reviews.insert(
+              id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: rating,
+              comment: "Stay \(index) — «très bien»"))
           if index == 0 {
             Self.expectConstraint(.uniqueViolation, "reviews_booking_id_key") {
-              _ = try reviews.insert(id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: 1, comment: "")
+              _ = try reviews.insert(
+                id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: 1, comment: "")
             }
             Self.expectConstraint(.checkViolation, "reviews_rating_check") {
-              _ = try reviews.insert(id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: 6, comment: "")
+              _ = try reviews.insert(
+                id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: 6, comment: "")
             }
           }
         }
@@ -299,7 +324,10 @@ struct RepositoryTests {
         let firstPage = try reviews.list(propertyID: flat.id, after: nil, limit: 2)
         #expect(firstPage == Array(newestFirst.prefix(2)))
         let last = try #require(firstPage.last)
-        #expect(try reviews.list(propertyID: flat.id, after: .init(createdAt: last.createdAt, id: last.id), limit: 2) == [newestFirst[2]])
+        #expect(
+          try reviews.list(propertyID: flat.id, after: .init(createdAt: last.createdAt, id: last.id), limit: 2) == [
+            newestFirst[2]
+          ])
         #expect(try reviews.list(authorID: guest.id, limit: 10).count == 3)
       }
     }

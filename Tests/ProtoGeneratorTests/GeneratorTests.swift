@@ -45,7 +45,9 @@ struct WireWriter {
 /// oneof pick { int32 x = 4; string y = 5; } E kind = 6; enum E { E_UNSPECIFIED = 0; E_ONE = 1; } }
 /// service S { rpc Get(T) returns (T); rpc Watch(T) returns (stream T); }`
 func fixtureSet(syntax: String = "proto3", proto3Optional: Bool = false) -> [UInt8] {
-  func field(_ name: String, _ number: UInt64, _ type: UInt64, label: UInt64 = 1, typeName: String? = nil, oneof: UInt64? = nil) -> [UInt8] {
+  func field(
+    _ name: String, _ number: UInt64, _ type: UInt64, label: UInt64 = 1, typeName: String? = nil, oneof: UInt64? = nil
+  ) -> [UInt8] {
     WireWriter.build { w in
       w.string(1, name)
       w.varint(3, number)
@@ -58,8 +60,18 @@ func fixtureSet(syntax: String = "proto3", proto3Optional: Bool = false) -> [UIn
   }
   let enumE = WireWriter.build { w in
     w.string(1, "E")
-    w.message(2, WireWriter.build { $0.string(1, "E_UNSPECIFIED"); $0.varint(2, 0) })
-    w.message(2, WireWriter.build { $0.string(1, "E_ONE"); $0.varint(2, 1) })
+    w.message(
+      2,
+      WireWriter.build {
+        $0.string(1, "E_UNSPECIFIED")
+        $0.varint(2, 0)
+      })
+    w.message(
+      2,
+      WireWriter.build {
+        $0.string(1, "E_ONE")
+        $0.varint(2, 1)
+      })
   }
   let message = WireWriter.build { w in
     w.string(1, "T")
@@ -74,10 +86,21 @@ func fixtureSet(syntax: String = "proto3", proto3Optional: Bool = false) -> [UIn
   }
   let service = WireWriter.build { w in
     w.string(1, "S")
-    w.message(2, WireWriter.build { $0.string(1, "Get"); $0.string(2, ".foo.bar_baz.T"); $0.string(3, ".foo.bar_baz.T") })
-    w.message(2, WireWriter.build {
-      $0.string(1, "Watch"); $0.string(2, ".foo.bar_baz.T"); $0.string(3, ".foo.bar_baz.T"); $0.varint(6, 1)
-    })
+    w.message(
+      2,
+      WireWriter.build {
+        $0.string(1, "Get")
+        $0.string(2, ".foo.bar_baz.T")
+        $0.string(3, ".foo.bar_baz.T")
+      })
+    w.message(
+      2,
+      WireWriter.build {
+        $0.string(1, "Watch")
+        $0.string(2, ".foo.bar_baz.T")
+        $0.string(3, ".foo.bar_baz.T")
+        $0.varint(6, 1)
+      })
   }
   let file = WireWriter.build { w in
     w.string(1, "foo/t.proto")
@@ -92,13 +115,17 @@ func fixtureSet(syntax: String = "proto3", proto3Optional: Bool = false) -> [UIn
 
 @Suite("names")
 struct NamesTests {
-  @Test("protobuf-c's C names", arguments: [
-    ("grpc.testing.SimpleRequest", "Grpc__Testing__SimpleRequest", "grpc__testing__simple_request"),
-    ("foo.bar_baz.T", "Foo__BarBaz__T", "foo__bar_baz__t"),
-    ("grpc.reflection.v1alpha.ServerReflectionRequest", "Grpc__Reflection__V1alpha__ServerReflectionRequest",
-     "grpc__reflection__v1alpha__server_reflection_request"),
-    ("a.Outer.HTTPInner", "A__Outer__HTTPInner", "a__outer__httpinner"),
-  ])
+  @Test(
+    "protobuf-c's C names",
+    arguments: [
+      ("grpc.testing.SimpleRequest", "Grpc__Testing__SimpleRequest", "grpc__testing__simple_request"),
+      ("foo.bar_baz.T", "Foo__BarBaz__T", "foo__bar_baz__t"),
+      (
+        "grpc.reflection.v1alpha.ServerReflectionRequest", "Grpc__Reflection__V1alpha__ServerReflectionRequest",
+        "grpc__reflection__v1alpha__server_reflection_request"
+      ),
+      ("a.Outer.HTTPInner", "A__Outer__HTTPInner", "a__outer__httpinner"),
+    ])
   func cNames(_ fullName: String, _ type: String, _ prefix: String) {
     #expect(Names.cType(fullName) == type)
     #expect(Names.cFunctionPrefix(fullName) == prefix)
@@ -185,7 +212,9 @@ struct RendererTests {
   func service() throws {
     let source = try Self.render()
     #expect(source.contains("public protocol ServiceProtocol: Sendable"))
-    #expect(source.contains("func get(_ request: Foo_BarBaz_T.View, context: ServerContext, response: Foo_BarBaz_T.Builder) async throws"))
+    #expect(
+      source.contains(
+        "func get(_ request: Foo_BarBaz_T.View, context: ServerContext, response: Foo_BarBaz_T.Builder) async throws"))
     #expect(source.contains("responses: ResponseMessages<Foo_BarBaz_T>"))
     #expect(source.contains("router.registerUnary(Foo_BarBaz_S.Method.get"))
     #expect(source.contains("router.registerServerStreaming(Foo_BarBaz_S.Method.watch"))

@@ -10,7 +10,9 @@ struct MessageDeframerTests {
 
   static func frame(_ bytes: [UInt8], compressed: Bool = false) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: 5)
-    out.withUnsafeMutableBytes { MessageFramer.writePrefix(compressed: compressed, length: bytes.count, to: $0.baseAddress!) }
+    out.withUnsafeMutableBytes {
+      MessageFramer.writePrefix(compressed: compressed, length: bytes.count, to: $0.baseAddress!)
+    }
     return out + bytes
   }
 

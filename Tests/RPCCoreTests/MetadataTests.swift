@@ -27,9 +27,11 @@ struct MetadataTests {
     #expect(metadata["X-REQUEST-ID"] == [.string("abc"), .string("def")])
   }
 
-  @Test("custom keys exclude reserved and malformed names", arguments: [
-    ("x-user", true), ("a.b_c-1", true), ("grpc-status", false), (":path", false), ("Upper", false), ("", false),
-  ])
+  @Test(
+    "custom keys exclude reserved and malformed names",
+    arguments: [
+      ("x-user", true), ("a.b_c-1", true), ("grpc-status", false), (":path", false), ("Upper", false), ("", false),
+    ])
   func keys(_ key: String, _ valid: Bool) {
     #expect(Metadata.isValidCustomKey(key) == valid)
   }
@@ -39,7 +41,9 @@ struct MetadataTests {
     var wire = WireMetadata()
     #expect(wire.isEmpty)
     func add(_ name: String, _ value: String) {
-      Array(name.utf8).withUnsafeBufferPointer { n in Array(value.utf8).withUnsafeBufferPointer { v in wire.append(name: n, value: v) } }
+      Array(name.utf8).withUnsafeBufferPointer { n in
+        Array(value.utf8).withUnsafeBufferPointer { v in wire.append(name: n, value: v) }
+      }
     }
     add("x-user", "ada")
     add("x-trace-bin", "q6ur")

@@ -73,7 +73,9 @@ struct ServerCallTests {
   }
 
   /// Runs a call on the test executor: `drive` feeds it, and the recorded parts come back once it finished.
-  static func run(_ body: RPCHandler.Body, _ drive: @escaping @Sendable (ServerCall) -> Void) async -> [RecordingSink.Part] {
+  static func run(_ body: RPCHandler.Body, _ drive: @escaping @Sendable (ServerCall) -> Void) async -> [RecordingSink
+    .Part]
+  {
     let executor = QueueExecutor()
     let sink = RecordingSink()
     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
@@ -94,7 +96,9 @@ struct ServerCallTests {
 
   @Test("an inline unary call answers within the transport's callback")
   func inlineUnary() async {
-    let parts = await Self.run(.inlineUnary { message, _ in EchoBytes(bytes: Array(Self.bytes(of: message).reversed())) }) { call in
+    let parts = await Self.run(
+      .inlineUnary { message, _ in EchoBytes(bytes: Array(Self.bytes(of: message).reversed())) }
+    ) { call in
       Self.send([1, 2, 3], to: call)
       call.receiveEnd()
     }
@@ -140,13 +144,15 @@ struct ServerCallTests {
       Self.send([1], to: call)
       Self.send([2], to: call)
     }
-    #expect(two == [.status(Status(code: .unimplemented, message: "more than one request message for a unary request"), [:])])
+    #expect(
+      two == [.status(Status(code: .unimplemented, message: "more than one request message for a unary request"), [:])])
   }
 
   @Test("a handler error becomes its status; an unknown error becomes a generic INTERNAL")
   func errors() async {
     struct Secret: Error {}
-    let declared = await Self.run(.unary { _, _ in throw RPCError(code: .notFound, message: "no such listing") }) { call in
+    let declared = await Self.run(.unary { _, _ in throw RPCError(code: .notFound, message: "no such listing") }) {
+      call in
       Self.send([], to: call)
       call.receiveEnd()
     }

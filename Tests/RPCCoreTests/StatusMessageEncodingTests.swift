@@ -9,8 +9,10 @@ struct StatusMessageEncodingTests {
       ("plain message", "plain message"),
       ("100%", "100%25"),
       ("tab\there", "tab%09here"),
-      ("\t\ntest with whitespace\r\nand Unicode BMP ☺ and non-BMP 😈\t\n",
-       "%09%0Atest with whitespace%0D%0Aand Unicode BMP %E2%98%BA and non-BMP %F0%9F%98%88%09%0A"),
+      (
+        "\t\ntest with whitespace\r\nand Unicode BMP ☺ and non-BMP 😈\t\n",
+        "%09%0Atest with whitespace%0D%0Aand Unicode BMP %E2%98%BA and non-BMP %F0%9F%98%88%09%0A"
+      ),
       ("~ is printable", "~ is printable"),
     ])
   func encode(_ message: String, _ wire: String) {

@@ -17,8 +17,10 @@ struct StatusTests {
 
   @Test(
     "HTTP status without grpc-status",
-    arguments: [(400, Status.Code.internal), (401, .unauthenticated), (403, .permissionDenied), (404, .unimplemented),
-                (429, .unavailable), (502, .unavailable), (503, .unavailable), (504, .unavailable), (500, .unknown)])
+    arguments: [
+      (400, Status.Code.internal), (401, .unauthenticated), (403, .permissionDenied), (404, .unimplemented),
+      (429, .unavailable), (502, .unavailable), (503, .unavailable), (504, .unavailable), (500, .unknown),
+    ])
   func http(_ status: Int, _ code: Status.Code) {
     #expect(Status.Code(httpStatus: status) == code)
   }

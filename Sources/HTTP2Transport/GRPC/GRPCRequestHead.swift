@@ -1,4 +1,5 @@
 import RPCCore
+
 #if canImport(Glibc)
   import Glibc
 #endif

@@ -71,7 +71,8 @@ extension H2Connection {
       return 0
     }
 
-    nghttp2_session_callbacks_set_on_header_callback(callbacks) { session, frame, name, nameLength, value, valueLength, _, _ in
+    nghttp2_session_callbacks_set_on_header_callback(callbacks) {
+      session, frame, name, nameLength, value, valueLength, _, _ in
       let frame = frame!.pointee
       // Trailers from the client carry nothing we use.
       guard frame.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }

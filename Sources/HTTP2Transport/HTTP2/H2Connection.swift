@@ -40,7 +40,9 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
   /// (deleting an nghttp2 session does not call on_stream_close).
   private var firstStream: H2Stream?
 
-  init(channel: any Channel, config: HTTP2Server.Config, router: RPCRouter, logger: Logger, registry: ConnectionRegistry) {
+  init(
+    channel: any Channel, config: HTTP2Server.Config, router: RPCRouter, logger: Logger, registry: ConnectionRegistry
+  ) {
     self.eventLoop = channel.eventLoop
     self.allocator = channel.allocator
     self.config = config
@@ -68,14 +70,18 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     }
     session = H2Connection.makeSession(for: self)
     var settings = [
-      nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: config.maxConcurrentStreams),
-      nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(config.maxHeaderListBytes)),
-      nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: config.initialWindowSize),
+      nghttp2_settings_entry(
+        settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: config.maxConcurrentStreams),
+      nghttp2_settings_entry(
+        settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(config.maxHeaderListBytes)),
+      nghttp2_settings_entry(
+        settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: config.initialWindowSize),
     ]
     let rc = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
     precondition(rc == 0, "nghttp2_submit_settings failed: \(rc)")
     // The connection window starts at 64 KiB whatever the settings say; widen it once.
-    nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(config.connectionWindowSize))
+    nghttp2_session_set_local_window_size(
+      session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(config.connectionWindowSize))
     registry.add(self)
     armIdleTimer()
     startKeepalive()
@@ -99,7 +105,9 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       nghttp2_session_mem_recv(session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
     }
     if rc < 0 {
-      logger.debug("HTTP/2 protocol error", metadata: ["peer.address": "\(peer)", "nghttp2.error": "\(String(cString: nghttp2_strerror(Int32(rc))))"])
+      logger.debug(
+        "HTTP/2 protocol error",
+        metadata: ["peer.address": "\(peer)", "nghttp2.error": "\(String(cString: nghttp2_strerror(Int32(rc))))"])
       // nghttp2 queued a GOAWAY for protocol errors; it goes out before the close.
       close("HTTP/2 protocol error")
     }
@@ -371,7 +379,7 @@ final class ConnectionRegistry: Sendable {
   var totals: RPCCounts { state.withLock { $0.counts } }
 
   /// Runs `body` on each connection's own loop.
-  func forEach(_ body: @escaping @Sendable (H2Connection) -> Void) {
+  func onEachConnectionLoop(_ body: @escaping @Sendable (H2Connection) -> Void) {
     let connections = state.withLock { Array($0.connections.values) }
     for (loop, box) in connections {
       loop.execute { body(box.connection) }

@@ -61,11 +61,13 @@ final class H2Stream: ServerStreamSink {
   func headersComplete() {
     let config = connection.config
     guard head.headerBytes <= config.maxHeaderListBytes else {
-      return reject(Status(code: .resourceExhausted, message: "request headers larger than \(config.maxHeaderListBytes) bytes"))
+      return reject(
+        Status(code: .resourceExhausted, message: "request headers larger than \(config.maxHeaderListBytes) bytes"))
     }
     switch head.verdict(maxTimeout: config.maxTimeout) {
     case .rejectHTTP(let status, let message):
-      connection.logger.debug("rejected a non-gRPC request", metadata: ["http.status": "\(status)", "reason": "\(message)"])
+      connection.logger.debug(
+        "rejected a non-gRPC request", metadata: ["http.status": "\(status)", "reason": "\(message)"])
       finished = true
       var headers = HeaderList()
       headers.add(":status", status)
@@ -253,7 +255,8 @@ final class H2Stream: ServerStreamSink {
     releaseOwnedCredit()
     if let error {
       connection.logger.error(
-        "handler failed", metadata: ["rpc.method": "\(call?.context.method.path ?? "")", "error": "\(String(reflecting: error))"])
+        "handler failed",
+        metadata: ["rpc.method": "\(call?.context.method.path ?? "")", "error": "\(String(reflecting: error))"])
     }
     log(status)
     var headers = HeaderList()

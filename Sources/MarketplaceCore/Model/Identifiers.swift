@@ -24,8 +24,9 @@ public struct Identifier<Entity>: Hashable, Sendable, CustomStringConvertible {
   /// Parses the canonical text form from UTF-8 bytes (a database column, say).
   public init?(utf8 text: UnsafeRawBufferPointer) {
     guard text.count == 36 else { return nil }
-    var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-      (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var bytes:
+      (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     let parsed = withUnsafeMutableBytes(of: &bytes) { out in
       var count = 0
       for (position, character) in text.enumerated() {

@@ -12,7 +12,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
   /// The UTC date this instant falls on.
   public var utcDate: LocalDate {
     let day: Int64 = 86_400_000_000
-    let days = microsecondsSinceEpoch >= 0
+    let days =
+      microsecondsSinceEpoch >= 0
       ? microsecondsSinceEpoch / day : (microsecondsSinceEpoch - day + 1) / day
     return LocalDate(daysSinceEpoch: Int(days))
   }

@@ -1,6 +1,6 @@
-import RPCCore
 import CMarketplaceProtos
 import CProtobufC
+import RPCCore
 
 /// The bytes of a `bytes` field, read in place. Holds the arena, so it stays valid while held.
 public struct BytesView: RandomAccessCollection {

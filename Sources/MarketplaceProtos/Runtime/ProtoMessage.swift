@@ -1,6 +1,6 @@
-public import RPCCore
 import CMarketplaceProtos
 import CProtobufC
+public import RPCCore
 
 /// A protobuf message type with a generated ``View`` (reads an unpacked C struct in place) and
 /// ``Builder`` (fills a C struct that packs straight into the outbound frame).
@@ -68,7 +68,8 @@ enum ProtoRuntime {
     var empty: UInt8 = 0
     return withUnsafeMutablePointer(to: &empty) { emptyPointer in
       let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(emptyPointer)
-      return protobuf_c_message_unpack(descriptor.pointer, &allocator, bytes.count, data).map(UnsafeMutableRawPointer.init)
+      return protobuf_c_message_unpack(descriptor.pointer, &allocator, bytes.count, data).map(
+        UnsafeMutableRawPointer.init)
     }
   }
 
@@ -94,7 +95,9 @@ enum ProtoRuntime {
   }
 
   /// A new C struct in `arena`, initialized by the generated `…__init`.
-  static func allocate<Message>(_ type: Message.Type, in arena: Arena, _ initialize: (UnsafeMutablePointer<Message>) -> Void) -> UnsafeMutablePointer<Message> {
+  static func allocate<Message>(
+    _ type: Message.Type, in arena: Arena, _ initialize: (UnsafeMutablePointer<Message>) -> Void
+  ) -> UnsafeMutablePointer<Message> {
     let pointer = arena.allocate(byteCount: MemoryLayout<Message>.stride)
       .bindMemory(to: Message.self, capacity: 1)
     initialize(pointer)
@@ -133,7 +136,8 @@ enum ProtoRuntime {
 
   /// Replaces a repeated field's storage with `values`.
   static func set<Element>(
-    _ values: some Collection<Element>, to elements: inout UnsafeMutablePointer<Element>?, count: inout Int, arena: Arena
+    _ values: some Collection<Element>, to elements: inout UnsafeMutablePointer<Element>?, count: inout Int,
+    arena: Arena
   ) {
     count = 0
     elements = nil
@@ -152,7 +156,8 @@ enum ProtoRuntime {
     return ProtobufCBinaryData(len: bytes.count, data: storage)
   }
 
-  static func binaryData(count: Int, arena: Arena, fill: (UnsafeMutableRawBufferPointer) -> Void) -> ProtobufCBinaryData {
+  static func binaryData(count: Int, arena: Arena, fill: (UnsafeMutableRawBufferPointer) -> Void) -> ProtobufCBinaryData
+  {
     guard count > 0 else { return ProtobufCBinaryData(len: 0, data: nil) }
     let storage = arena.allocate(byteCount: count)
     fill(UnsafeMutableRawBufferPointer(start: storage, count: count))

@@ -60,7 +60,8 @@ extension RPCRouter {
 
   public mutating func registerBidirectionalStreaming<Request: ProtoMessage, Response: ProtoMessage>(
     _ method: MethodDescriptor, _: Request.Type, _: Response.Type,
-    _ handler: @escaping @Sendable (RequestMessages<Request>, ServerContext, ResponseMessages<Response>) async throws -> Void
+    _ handler:
+      @escaping @Sendable (RequestMessages<Request>, ServerContext, ResponseMessages<Response>) async throws -> Void
   ) {
     register(
       RPCHandler(

@@ -1,7 +1,7 @@
-public import MarketplaceProtos
-public import RPCCore
 import MarketplaceCore
+public import MarketplaceProtos
 import MarketplaceStorage
+public import RPCCore
 
 /// `marketplace.v1.PropertyService`: listings by id and the guest's search.
 public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {

@@ -106,8 +106,7 @@ final class PGThread: Sendable {
   }
 
   /// Runs `body` on a new thread and returns its result to the awaiting caller.
-  static func runDetached<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T
-  {
+  static func runDetached<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
       do {
         try detach { continuation.resume(with: Result { try body() }) }

@@ -22,9 +22,14 @@ struct MessageDescriptor {
 }
 
 struct FieldDescriptor {
-  enum Label: Int32 { case optional = 1, required = 2, repeated = 3 }
+  enum Label: Int32 {
+    case optional = 1
+    case required = 2
+    case repeated = 3
+  }
   enum Kind: Int32 {
-    case double = 1, float, int64, uint64, int32, fixed64, fixed32, bool, string, group, message,
+    case double = 1
+    case float, int64, uint64, int32, fixed64, fixed32, bool, string, group, message,
       bytes, uint32, `enum`, sfixed32, sfixed64, sint32, sint64
   }
 

@@ -1,7 +1,12 @@
 /// Reads the protobuf wire format: just enough to decode `descriptor.proto` messages.
 struct WireReader {
   enum WireType: UInt8 {
-    case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
+    case varint = 0
+    case fixed64 = 1
+    case lengthDelimited = 2
+    case startGroup = 3
+    case endGroup = 4
+    case fixed32 = 5
   }
 
   struct Field {

@@ -64,12 +64,14 @@ struct SwiftRenderer {
       out.line("/// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.")
       out.line("static let cDescriptor = ProtoRuntime.descriptor(of: \(c).self) { \(fn)__init($0) }")
       out.line()
-      out.block("public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer?") { out in
+      out.block("public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer?")
+      { out in
         out.line("ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)")
       }
       out.line()
       out.block("public static func view(of message: InboundMessage) -> View") { out in
-        out.line("View(cPointer: UnsafePointer(message.pointer.assumingMemoryBound(to: \(c).self)), cArena: message.arena)")
+        out.line(
+          "View(cPointer: UnsafePointer(message.pointer.assumingMemoryBound(to: \(c).self)), cArena: message.arena)")
       }
       out.line()
       out.line("public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }")
@@ -80,10 +82,13 @@ struct SwiftRenderer {
       }
       for nested in message.nested {
         out.line()
-        try renderMessage(nested, fullName: fullName + "." + nested.name, swiftName: swiftName + "." + nested.name, into: &out)
+        try renderMessage(
+          nested, fullName: fullName + "." + nested.name, swiftName: swiftName + "." + nested.name, into: &out)
       }
 
-      let fields = try message.fields.map { field throws(DescriptorError) in try FieldModel(field, message: message, isProto3: file.syntax == "proto3", types: types) }
+      let fields = try message.fields.map { field throws(DescriptorError) in
+        try FieldModel(field, message: message, isProto3: file.syntax == "proto3", types: types)
+      }
       for (index, oneof) in message.oneofs.enumerated() {
         out.line()
         renderOneofEnum(oneof, fields: fields.filter { $0.field.oneofIndex == index }, into: &out)
@@ -146,13 +151,17 @@ struct SwiftRenderer {
     let member = "cPointer.pointee.\(f.cMember)"
     if f.isRepeated {
       out.line("public var \(f.swiftName): RepeatedView<\(f.elementSwiftType)> {")
-      out.line("  RepeatedView(UnsafePointer(\(member)), count: cPointer.pointee.n_\(f.cMember), arena: cArena) { arena, element in \(f.readElement("element.pointee")) }")
+      out.line(
+        "  RepeatedView(UnsafePointer(\(member)), count: cPointer.pointee.n_\(f.cMember), arena: cArena) { arena, element in \(f.readElement("element.pointee")) }"
+      )
       out.line("}")
       return
     }
     if f.field.oneofIndex != nil {
       out.line("public var \(f.swiftName): \(f.elementSwiftType)? {")
-      out.line("  guard Int32(truncatingIfNeeded: cPointer.pointee.\(f.oneofCaseMember).rawValue) == \(f.field.number) else { return nil }")
+      out.line(
+        "  guard Int32(truncatingIfNeeded: cPointer.pointee.\(f.oneofCaseMember).rawValue) == \(f.field.number) else { return nil }"
+      )
       out.line("  return \(f.readElement(member, arena: "cArena"))")
       out.line("}")
       return
@@ -225,7 +234,9 @@ struct SwiftRenderer {
       let type = f.messageSwiftType
       out.line("/// The sub-message, created empty on first access.")
       out.block("public var \(f.swiftName): \(type).Builder") { out in
-        out.line("if \(f.field.oneofIndex != nil ? "cPointer.pointee.\(f.oneofCaseMember).rawValue == \(f.field.number), " : "")let existing = \(member) {")
+        out.line(
+          "if \(f.field.oneofIndex != nil ? "cPointer.pointee.\(f.oneofCaseMember).rawValue == \(f.field.number), " : "")let existing = \(member) {"
+        )
         out.line("  return \(type).Builder(cPointer: existing, cArena: cArena)")
         out.line("}")
         out.line("let created = \(type).Builder(in: cArena)")
@@ -237,7 +248,9 @@ struct SwiftRenderer {
         out.line("public func clear\(f.upperName)() { \(member) = nil }")
       }
     case .bytes:
-      out.line("public var \(f.swiftName): BytesView { view.\(f.swiftName)\(f.field.oneofIndex != nil ? " ?? BytesView(ProtobufCBinaryData(len: 0, data: nil), arena: cArena)" : "") }")
+      out.line(
+        "public var \(f.swiftName): BytesView { view.\(f.swiftName)\(f.field.oneofIndex != nil ? " ?? BytesView(ProtobufCBinaryData(len: 0, data: nil), arena: cArena)" : "") }"
+      )
       out.block("public func set\(f.upperName)(_ bytes: some Collection<UInt8>)") { out in
         out.line("\(member) = ProtoRuntime.binaryData(bytes, arena: cArena)\(setHas)\(setCase)")
       }
@@ -268,16 +281,22 @@ struct SwiftRenderer {
       out.line()
       out.block("public enum Method") { out in
         for (method, _, _) in methods {
-          out.line("public static let \(Names.swiftMethod(method.name)) = MethodDescriptor(service: serviceName, method: \"\(method.name)\")")
+          out.line(
+            "public static let \(Names.swiftMethod(method.name)) = MethodDescriptor(service: serviceName, method: \"\(method.name)\")"
+          )
         }
         out.line()
-        out.line("public static let all: [MethodDescriptor] = [\(methods.map { Names.swiftMethod($0.0.name) }.joined(separator: ", "))]")
+        out.line(
+          "public static let all: [MethodDescriptor] = [\(methods.map { Names.swiftMethod($0.0.name) }.joined(separator: ", "))]"
+        )
       }
       out.line()
       out.line("/// Implement this to serve `\(fullName)`; `registerMethods(with:)` wires it to a router.")
       out.block("public protocol ServiceProtocol: Sendable") { out in
         for (method, input, output) in methods {
-          out.line("func \(Names.swiftMethod(method.name))(\(Self.parameters(method, input: input, output: output))) async throws")
+          out.line(
+            "func \(Names.swiftMethod(method.name))(\(Self.parameters(method, input: input, output: output))) async throws"
+          )
         }
       }
     }
@@ -330,7 +349,8 @@ struct FieldModel {
 
   init(_ field: FieldDescriptor, message: MessageDescriptor, isProto3: Bool, types: TypeTable) throws(DescriptorError) {
     if field.isProto3Optional {
-      throw .unsupported("proto3 `optional` (field \(field.name)): protoc-c 1.4 cannot generate it; use a wrapper message")
+      throw .unsupported(
+        "proto3 `optional` (field \(field.name)): protoc-c 1.4 cannot generate it; use a wrapper message")
     }
     self.field = field
     cMember = Names.cField(field.name)

@@ -20,7 +20,9 @@ struct TypeTable {
     for file in files {
       let prefix = file.package.isEmpty ? "" : file.package + "."
       for message in file.messages {
-        add(message, fullName: prefix + message.name, swiftName: Names.swiftTopLevel(package: file.package, name: message.name))
+        add(
+          message, fullName: prefix + message.name,
+          swiftName: Names.swiftTopLevel(package: file.package, name: message.name))
       }
       for enumeration in file.enums {
         let fullName = prefix + enumeration.name
