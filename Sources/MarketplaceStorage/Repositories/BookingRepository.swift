@@ -38,7 +38,7 @@ public struct BookingRepository {
       VALUES (\(id), \(propertyID), \(guestID), \(stay.checkIn), \(stay.checkOut), \(guests),
         \(totalPrice.amountMinor), \(totalPrice.currency.code), 'pending', \(expiresAt))
       """ + Self.returning
-    ).decodeFirst(Self.decode)!
+    ).decodeOne(Self.decode)
   }
 
   public func find(id: BookingID) throws(PGError) -> Booking? {
@@ -86,7 +86,7 @@ public struct BookingRepository {
         WHERE property_id = \(propertyID) AND stay && daterange(\(stay.checkIn)::date, \(stay.checkOut)::date, '[)')
           AND status IN ('pending', 'confirmed'))
       """
-    ).decodeFirst { row throws(PGError) in try row.next(Bool.self) }!
+    ).decodeOne { row throws(PGError) in try row.next(Bool.self) }
   }
 
   /// Moves a booking from `from` to `to` (confirming clears the expiry); nil if it is not in

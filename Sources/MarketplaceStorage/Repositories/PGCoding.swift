@@ -155,6 +155,15 @@ extension PGResult {
     return values
   }
 
+  /// The one row a statement always returns (INSERT ... RETURNING, SELECT EXISTS) through
+  /// `decode`; no row is `.unexpected` rather than a crash.
+  func decodeOne<T>(_ decode: (inout ColumnReader) throws(PGError) -> T) throws(PGError) -> T {
+    guard let value = try decodeFirst(decode) else {
+      throw PGError(.unexpected, "the statement returned no row")
+    }
+    return value
+  }
+
   /// The first row through `decode`, or nil with no rows.
   func decodeFirst<T>(_ decode: (inout ColumnReader) throws(PGError) -> T) throws(PGError) -> T? {
     guard let row = first else { return nil }

@@ -38,7 +38,7 @@ public struct PaymentRepository {
       VALUES (\(id), \(bookingID), \(payerID), \(propertyID), \(amount.amountMinor),
         \(amount.currency.code), \(method.rawValue), \(idempotencyKey), \(requestFingerprint))
       """ + Self.returning
-    ).decodeFirst(Self.decode)!
+    ).decodeOne(Self.decode)
   }
 
   public func find(id: PaymentID) throws(PGError) -> Payment? {

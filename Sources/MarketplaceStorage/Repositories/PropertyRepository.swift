@@ -2,7 +2,7 @@ public import MarketplaceCore
 public import Postgres
 
 /// Listings: writes by their host, reads by id, by host, and the guest's search. The index each
-/// statement uses is named in 0003_properties.sql.
+/// statement uses is named in 0003_properties.sql (the search's in 0008).
 public struct PropertyRepository {
   let session: PGSession
 
@@ -71,7 +71,7 @@ public struct PropertyRepository {
         \(location.coordinates?.longitude), \(listing.pricePerNight.amountMinor),
         \(listing.pricePerNight.currency.code), \(listing.maxGuests))
       """ + Self.returning
-    ).decodeFirst(Self.decode)!
+    ).decodeOne(Self.decode)
   }
 
   /// A listing that is not deleted.

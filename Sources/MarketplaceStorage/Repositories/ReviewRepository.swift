@@ -38,7 +38,7 @@ public struct ReviewRepository {
       )
       SELECT id, booking_id, property_id, author_id, rating, comment, created_at FROM review
       """
-    ).decodeFirst(Self.decode)!
+    ).decodeOne(Self.decode)
   }
 
   /// The review of a booking, if it has one.

@@ -32,7 +32,7 @@ public struct UserRepository {
       INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role)
       VALUES (\(id), \(email), \(passwordHash), \(firstName), \(lastName), \(phone), \(role.rawValue))
       """ + Self.returning
-    ).decodeFirst(Self.decode)!
+    ).decodeOne(Self.decode)
   }
 
   public func find(id: UserID) throws(PGError) -> User? {
@@ -87,7 +87,7 @@ public struct UserRepository {
       INSERT INTO sessions (id, user_id, token_hash, expires_at)
       VALUES (\(id), \(userID), \(tokenHash), \(expiresAt))
       """ + Self.sessionReturning
-    ).decodeFirst(Self.decodeSession)!
+    ).decodeOne(Self.decodeSession)
   }
 
   /// Authentication of a request: the session of this token digest with its user, if the

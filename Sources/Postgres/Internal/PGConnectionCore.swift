@@ -169,7 +169,8 @@ final class PGConnectionCore: @unchecked Sendable {
       // `sql` does (even a BEGIN whose transaction later rolls back).
       let results = try pipelineResults([wanted.statement, sql], syncAfterEach: true, checkCancel: checkCancel)
       sessionStatementTimeout = idle && (try? results[0]?.get()) != nil ? wanted : nil
-      return try results[1]!.get()
+      guard let result = results[1] else { throw PGError(.unexpected, "the statement was skipped") }
+      return try result.get()
     }
     return try executePrepared(sql, checkCancel: checkCancel)
   }
