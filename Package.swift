@@ -118,6 +118,17 @@ let package = Package(
       ] + nio,
       swiftSettings: strictSwift),
 
+    // A libFuzzer target for the request path (Scripts/fuzz builds it with -sanitize=fuzzer);
+    // built normally it replays saved inputs.
+    .executableTarget(
+      name: "TransportFuzzer",
+      dependencies: [
+        "HTTP2Transport", "RPCCore", "StandardServices", "CNGHTTP2",
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ] + nio,
+      path: "Tests/Fuzz/TransportFuzzer", swiftSettings: strictSwift),
+
     .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"], swiftSettings: strictSwift),
     .testTarget(
       name: "ProtoGeneratorTests", dependencies: ["ProtoGenerator"], swiftSettings: strictSwift),
