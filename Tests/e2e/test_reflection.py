@@ -115,3 +115,48 @@ def test_several_requests_on_one_stream(reflection):
     )
     kinds = [r.WhichOneof("message_response") for r in responses]
     assert kinds == ["list_services_response", "file_descriptor_response", "error_response"], kinds
+
+
+def test_marketplace_api_is_discoverable_and_callable_by_reflection_alone(reflection, channel):
+    """What grpcurl does: list, fetch the service's file and its imports, build a descriptor pool,
+    then call a method with messages made from the reflected descriptors only."""
+    from google.protobuf import descriptor_pool, message_factory
+
+    names = {s.name for s in reflection.ask(list_services="").list_services_response.service}
+    assert "marketplace.v1.PropertyService" in names, sorted(names)
+
+    files = {}
+    pending = [f for f in _file_descriptors(
+        reflection.ask(file_containing_symbol="marketplace.v1.PropertyService"), "PropertyService")]
+    while pending:
+        fd = pending.pop()
+        files[fd.name] = fd
+        for dependency in fd.dependency:
+            if dependency not in files and all(p.name != dependency for p in pending):
+                pending += _file_descriptors(reflection.ask(file_by_filename=dependency), dependency)
+    assert {"marketplace/v1/properties.proto", "marketplace/v1/common.proto",
+            "google/protobuf/timestamp.proto"} <= set(files), sorted(files)
+
+    pool = descriptor_pool.DescriptorPool()
+    added = set()
+
+    def add(name):
+        if name in added:
+            return
+        for dependency in files[name].dependency:
+            add(dependency)
+        pool.Add(files[name])
+        added.add(name)
+
+    for name in files:
+        add(name)
+    method = pool.FindServiceByName("marketplace.v1.PropertyService").FindMethodByName("SearchProperties")
+    request_class = message_factory.GetMessageClass(method.input_type)
+    response_class = message_factory.GetMessageClass(method.output_type)
+    call = channel.unary_unary("/marketplace.v1.PropertyService/SearchProperties",
+                               request_serializer=request_class.SerializeToString,
+                               response_deserializer=response_class.FromString)
+    response = call(request_class(page_size=2), timeout=RPC_TIMEOUT)
+    assert len(response.properties) <= 2
+    if response.properties:
+        assert response.properties[0].price_per_night.currency
