@@ -7,8 +7,10 @@ import Synchronization
 ///
 /// - Waiting: a caller waits for a free connection at most until its deadline (or
 ///   `Config.acquireTimeout`), then gets `.poolTimeout`.
-/// - Deadlines: a transaction's deadline becomes `SET LOCAL statement_timeout`, so the server
-///   stops a statement that would outlive it (SQLSTATE 57014).
+/// - Deadlines: a lease's deadline becomes the session's `statement_timeout` (the time left), so
+///   the server stops a statement that would outlive it (SQLSTATE 57014). The setting travels with
+///   the lease's first statement, in the same round trip, and only when it changes; a lease
+///   without a deadline gets the server's default.
 /// - Cancellation: cancelling the awaiting task cancels the running statement (`PQcancel`).
 /// - Retries: `withTransaction` re-runs a transaction that hit a serialization failure or a
 ///   deadlock, a bounded number of times with jittered backoff.

@@ -25,7 +25,7 @@ struct PGPoolTests {
       // Cut short: not before the deadline, and long before the 60 s sleep would end.
       #expect(elapsed >= .seconds(1) && elapsed < .seconds(30))
 
-      // SET LOCAL: gone with the transaction.
+      // The next lease, without a deadline, runs under the server's default again.
       let after = try await pool.withConnection {
         try $0.query("SHOW statement_timeout").first!.string(0)
       }
