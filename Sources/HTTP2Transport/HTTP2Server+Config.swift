@@ -39,7 +39,8 @@ extension HTTP2Server {
     /// The level of the one log line per RPC (method, status, duration, peer).
     public var rpcLogLevel: Logger.Level
 
-    public static var defaults: Self {
+    /// Computed once: the event-loop count reads /proc and the cgroup files.
+    public static let defaults: Self = {
       Self(
         host: "127.0.0.1", port: 50051, eventLoopThreads: UsableCPUs.count,
         maxConcurrentStreams: 100, maxHeaderListBytes: 16 * 1024,
@@ -49,6 +50,6 @@ extension HTTP2Server {
         keepaliveTimeout: .seconds(20), minClientPingInterval: .seconds(300), maxPingStrikes: 2,
         shutdownGracePeriod: .seconds(10),
         rpcLogLevel: .info)
-    }
+    }()
   }
 }

@@ -4,9 +4,6 @@ public enum CompressionAlgorithm: String, Sendable, CaseIterable {
   case gzip
   case deflate
 
-  /// The value of `grpc-accept-encoding` this server sends.
-  public static let acceptEncodingHeader = "identity,gzip,deflate"
-
   /// The algorithms a peer listed in `grpc-accept-encoding`, in its order, unknown ones dropped.
   public static func parseAcceptEncoding(_ value: some StringProtocol) -> [CompressionAlgorithm] {
     value.split(separator: ",").compactMap {

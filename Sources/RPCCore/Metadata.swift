@@ -45,6 +45,11 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     return true
   }
 
+  /// Appends every entry of `other`, in order.
+  public mutating func append(contentsOf other: Metadata) {
+    storage += other.storage
+  }
+
   public subscript(key: String) -> [MetadataValue] {
     let key = key.lowercased()
     return storage.filter { $0.key == key }.map(\.value)

@@ -14,7 +14,7 @@ public enum StandardServiceSet {
     extra(&router)
     let reflection = ReflectionService(
       services: router.serviceNames + [
-        "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
+        Grpc_Reflection_V1_ServerReflection.serviceName, Grpc_Reflection_V1alpha_ServerReflection.serviceName,
       ])
     reflection.register(with: &router)
     return router

@@ -202,6 +202,9 @@ def _assert_echoed(initial, trailing, what):
         f"{what}: {ECHO_INITIAL_KEY} not echoed in initial metadata: {initial}")
     assert (ECHO_TRAILING_KEY, ECHO_TRAILING_VALUE) in trailing, (
         f"{what}: {ECHO_TRAILING_KEY} not echoed in trailing metadata: {trailing}")
+    # Each once: the server once sent every trailing entry twice.
+    assert [k for k, _ in initial].count(ECHO_INITIAL_KEY) == 1, f"{what}: initial metadata {initial}"
+    assert [k for k, _ in trailing].count(ECHO_TRAILING_KEY) == 1, f"{what}: trailing metadata {trailing}"
 
 
 def test_custom_metadata_unary(stub, pb):

@@ -112,6 +112,24 @@ def streaming_call_pausing(pb, port: int, pause_us: int):
     return channel, stub.StreamingOutputCall(request, timeout=RPC_TIMEOUT)
 
 
+def test_idle_connection_gets_goaway_but_not_while_a_call_runs(own_server, pb):
+    server = own_server("--idle-timeout-seconds", "1")
+    m = pb.messages_pb2
+    # A call that outlasts the idle timeout (a 2 s pause between its responses) keeps its connection.
+    request = m.StreamingOutputCallRequest(response_parameters=[
+        m.ResponseParameters(size=10), m.ResponseParameters(size=20, interval_us=2_000_000)])
+    with RawH2Connection("127.0.0.1", server.port) as raw:
+        response = raw.call("/grpc.testing.TestService/StreamingOutputCall",
+                            grpc_frame(request.SerializeToString()), timeout=RPC_TIMEOUT)
+        assert response.grpc_status == 0, response.describe()
+        assert raw.goaway is None, "GOAWAY while a call was running"
+        # Quiet from now on: GOAWAY (NO_ERROR) once the idle time has passed since the call ended.
+        ended = time.monotonic()
+        raw.wait_for(lambda: raw.goaway is not None, timeout=10, what="GOAWAY on an idle connection")
+        assert raw.goaway.error_code == h2.errors.ErrorCodes.NO_ERROR
+        assert time.monotonic() - ended >= 0.8, "GOAWAY came before the idle time"
+
+
 def test_sigterm_lets_calls_in_flight_finish(own_server, pb):
     server = own_server("--shutdown-grace-seconds", "10")
     channel, call = streaming_call_pausing(pb, server.port, pause_us=1_500_000)

@@ -5,8 +5,8 @@ import RPCCore
 #endif
 
 /// The request headers of one stream, gathered header by header and validated per the gRPC over
-/// HTTP/2 spec once complete. Known headers are matched on bytes; only custom metadata and the
-/// values we keep become Strings.
+/// HTTP/2 spec once complete. Known headers are matched on bytes; custom metadata stays bytes
+/// (decoded if a handler reads it), and only the values we keep become Strings.
 struct GRPCRequestHead {
   var isPost = false
   /// The route of `:path`, looked up from its bytes as the header arrives.

@@ -33,6 +33,9 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
   private var goingAway = false
   private var closing = false
   private var idleTimer: Scheduled<Void>?
+  /// When the last stream closed; nil while streams are open. The idle timer reads it, so opening
+  /// and closing streams touches no timer.
+  private var idleSince: NIODeadline? = .now()
   private var keepalive = KeepaliveState()
   private var keepaliveTimer: RepeatedTask?
   private(set) var openStreams = 0
@@ -83,7 +86,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     nghttp2_session_set_local_window_size(
       session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(config.connectionWindowSize))
     registry.add(self)
-    armIdleTimer()
+    armIdleTimer(in: config.idleTimeout)
     startKeepalive()
     if context.channel.isActive { flush() }
   }
@@ -205,8 +208,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     stream.next = firstStream
     firstStream?.previous = stream
     firstStream = stream
-    idleTimer?.cancel()
-    idleTimer = nil
+    idleSince = nil
   }
 
   /// Ends a stream's life: its call is cancelled if still running, and nghttp2's reference dropped.
@@ -224,7 +226,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       if goingAway {
         close("GOAWAY sent and the last stream is done")
       } else {
-        armIdleTimer()
+        idleSince = .now()
       }
     }
   }
@@ -246,13 +248,17 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
   /// Whether the per-RPC log line is written at all; decided once per connection.
   private(set) lazy var logsRPCs = logger.logLevel <= config.rpcLogLevel
 
-  private func armIdleTimer() {
-    guard let idle = config.idleTimeout else { return }
-    idleTimer?.cancel()
+  /// One timer for the connection's life: when it fires it checks how long the connection has
+  /// been without streams, and either sends GOAWAY or waits for the rest of the idle time.
+  private func armIdleTimer(in delay: Duration?) {
+    guard let delay, let idle = config.idleTimeout else { return }
     let bound = NIOLoopBound(self, eventLoop: eventLoop)  // the timer is cancelled when the channel closes
-    idleTimer = eventLoop.scheduleTask(in: .nanoseconds(idle.nanoseconds)) {
+    idleTimer = eventLoop.scheduleTask(in: TimeAmount(delay)) {
       let connection = bound.value
-      guard connection.openStreams == 0 else { return }
+      guard !connection.goingAway, !connection.closing else { return }
+      guard let since = connection.idleSince else { return connection.armIdleTimer(in: idle) }
+      let left = TimeAmount(idle) - (.now() - since)
+      if left > .zero { return connection.armIdleTimer(in: .nanoseconds(left.nanoseconds)) }
       connection.logger.debug("closing idle connection", metadata: ["peer.address": "\(connection.peer)"])
       connection.goAway()
     }
@@ -281,7 +287,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     guard let interval = config.keepaliveInterval else { return }
     let bound = NIOLoopBound(self, eventLoop: eventLoop)  // the task is cancelled when the channel closes
     keepaliveTimer = eventLoop.scheduleRepeatedTask(
-      initialDelay: .nanoseconds(interval.nanoseconds), delay: .nanoseconds(interval.nanoseconds)
+      initialDelay: TimeAmount(interval), delay: TimeAmount(interval)
     ) { _ in
       bound.value.keepaliveTick()
     }
@@ -294,7 +300,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
     flush()
     let bound = NIOLoopBound(self, eventLoop: eventLoop)
-    keepalive.timeout = eventLoop.scheduleTask(in: .nanoseconds(config.keepaliveTimeout.nanoseconds)) {
+    keepalive.timeout = eventLoop.scheduleTask(in: TimeAmount(config.keepaliveTimeout)) {
       let connection = bound.value
       connection.close("keepalive: no PING ACK in time")
     }
@@ -314,7 +320,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       keepalive.sentSinceClientPing = false
     }
     guard let last = keepalive.lastClientPing, !keepalive.sentSinceClientPing,
-      now - last < .nanoseconds(config.minClientPingInterval.nanoseconds)
+      now - last < TimeAmount(config.minClientPingInterval)
     else { return }
     keepalive.strikes += 1
     if keepalive.strikes > config.maxPingStrikes, let session {
@@ -397,7 +403,7 @@ final class ConnectionRegistry: Sendable {
       }
       if drained { return waiter.resume(true) }
       if let timeout {
-        timer.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { waiter.resume(false) }
+        timer.scheduleTask(in: TimeAmount(timeout)) { waiter.resume(false) }
       }
     }
   }

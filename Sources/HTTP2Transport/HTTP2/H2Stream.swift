@@ -86,7 +86,7 @@ final class H2Stream: ServerStreamSink {
       if let timeout {
         // The timer holds the stream until it fires or the stream closes and cancels it.
         let stream = NIOLoopBound(self, eventLoop: connection.eventLoop)
-        deadlineTimer = connection.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+        deadlineTimer = connection.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
           stream.value.call?.cancel(status: Status(code: .deadlineExceeded, message: "deadline exceeded"))
         }
       }
@@ -185,12 +185,7 @@ final class H2Stream: ServerStreamSink {
         submitResponse(ConstantHeaders.plainResponse)
       } else {
         var headers = HeaderList()
-        headers.add(":status", "200")
-        headers.add("content-type", "application/grpc")
-        if context.responseEncoding != .identity {
-          headers.add("grpc-encoding", context.responseEncoding.rawValue)
-        }
-        headers.add("grpc-accept-encoding", "identity,gzip,deflate")
+        headers.addResponseHead(encoding: context.responseEncoding)
         add(context.initialMetadata, to: &headers)
         submitResponse(headers)
       }
@@ -259,20 +254,14 @@ final class H2Stream: ServerStreamSink {
         metadata: ["rpc.method": "\(call?.context.method.path ?? "")", "error": "\(String(reflecting: error))"])
     }
     log(status)
-    var headers = HeaderList()
     if !headersSent {
-      // Trailers-only: one HEADERS frame with the status and all metadata.
       headersSent = true
-      headers.add(":status", "200")
-      headers.add("content-type", "application/grpc")
-      headers.add("grpc-accept-encoding", "identity,gzip,deflate")
-      if let call { add(call.context.initialMetadata, to: &headers) }
-      addStatus(status, metadata, to: &headers)
-      submitResponse(headers, endStream: true)
+      submitTrailersOnly(status, initialMetadata: call?.context.initialMetadata ?? [:], trailers: metadata)
     } else {
-      if status.code == .ok, status.message.isEmpty, metadata.isEmpty, call?.context.trailingMetadata.isEmpty ?? true {
+      if status.code == .ok, status.message.isEmpty, metadata.isEmpty {
         trailers = .ok
       } else {
+        var headers = HeaderList()
         addStatus(status, metadata, to: &headers)
         trailers = .custom(headers)
       }
@@ -300,11 +289,15 @@ final class H2Stream: ServerStreamSink {
   private func reject(_ status: Status) {
     finished = true
     log(status)
+    submitTrailersOnly(status, initialMetadata: [:], trailers: [:])
+  }
+
+  /// Trailers-only: one HEADERS frame with the status and all metadata, ending the stream.
+  private func submitTrailersOnly(_ status: Status, initialMetadata: Metadata, trailers: Metadata) {
     var headers = HeaderList()
-    headers.add(":status", "200")
-    headers.add("content-type", "application/grpc")
-    headers.add("grpc-accept-encoding", "identity,gzip,deflate")
-    addStatus(status, [:], to: &headers)
+    headers.addResponseHead(encoding: .identity)
+    add(initialMetadata, to: &headers)
+    addStatus(status, trailers, to: &headers)
     submitResponse(headers, endStream: true)
   }
 
@@ -398,7 +391,6 @@ final class H2Stream: ServerStreamSink {
     if !status.message.isEmpty {
       headers.add("grpc-message", StatusMessageEncoding.encode(status.message))
     }
-    if let call { add(call.context.trailingMetadata, to: &headers) }
     add(metadata, to: &headers)
   }
 
@@ -418,9 +410,5 @@ final class H2Stream: ServerStreamSink {
 }
 
 extension Duration {
-  var nanoseconds: Int64 {
-    components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-  }
-
-  var microseconds: Int64 { nanoseconds / 1000 }
+  var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
 }

@@ -1,4 +1,5 @@
 import CNGHTTP2
+import RPCCore
 
 /// Builds an `nghttp2_nv` array. Constant names and values (`StaticString`) go to nghttp2 without
 /// a copy; dynamic ones are gathered in one byte buffer that lives until `withHeaders` returns,
@@ -26,6 +27,15 @@ struct HeaderList {
 
   mutating func add(_ name: String, _ value: String) {
     entries.append((store(name), store(value)))
+  }
+
+  /// The response's own headers: status 200, content type, its `grpc-encoding` unless identity,
+  /// and what this server accepts.
+  mutating func addResponseHead(encoding: CompressionAlgorithm) {
+    add(":status", "200")
+    add("content-type", "application/grpc")
+    if encoding != .identity { add("grpc-encoding", encoding.rawValue) }
+    add("grpc-accept-encoding", ConstantHeaders.acceptedEncodings)
   }
 
   private mutating func store(_ string: String) -> Part {
@@ -80,9 +90,12 @@ struct ConstantHeaders: @unchecked Sendable {  // immutable; the pointers are to
     nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
   }
 
+  /// The value of `grpc-accept-encoding` this server sends.
+  static let acceptedEncodings: StaticString = "identity,gzip,deflate"
+
   /// The response headers of a call with no initial metadata and uncompressed responses.
   static let plainResponse = ConstantHeaders([
-    (":status", "200"), ("content-type", "application/grpc"), ("grpc-accept-encoding", "identity,gzip,deflate"),
+    (":status", "200"), ("content-type", "application/grpc"), ("grpc-accept-encoding", acceptedEncodings),
   ])
 
   /// The trailers of a call that ended OK with no trailing metadata.

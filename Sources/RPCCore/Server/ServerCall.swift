@@ -56,7 +56,7 @@ public final class ServerCall {
       let writer = ResponseWriter(call: self)
       runTask { call, context in
         try await body(requests, context, writer)
-        call.finish(Status.ok, trailers: context.trailingMetadata)
+        call.finish(Status.ok)
       }
     case .inlineUnary, .unary, .serverStreaming:
       break
@@ -80,8 +80,7 @@ public final class ServerCall {
     let arena = Arena.make()
     guard let pointer = handler.decode(bytes, arena) else {
       finish(
-        Status(code: .internal, message: "could not decode the request as \(handler.method)'s input message"),
-        trailers: [:])
+        Status(code: .internal, message: "could not decode the request as \(handler.method)'s input message"))
       return false
     }
     let message = InboundMessage(pointer: pointer, arena: arena, compressed: compressed, wireSize: wireSize)
@@ -90,7 +89,7 @@ public final class ServerCall {
     } else if request == nil {
       request = message
     } else {
-      finish(Status(code: .unimplemented, message: "more than one request message for a unary request"), trailers: [:])
+      finish(Status(code: .unimplemented, message: "more than one request message for a unary request"))
     }
     return false
   }
@@ -102,7 +101,7 @@ public final class ServerCall {
       return
     }
     guard let request else {
-      finish(Status(code: .unimplemented, message: "no request message for a unary request"), trailers: [:])
+      finish(Status(code: .unimplemented, message: "no request message for a unary request"))
       return
     }
     state = .running
@@ -122,7 +121,7 @@ public final class ServerCall {
       let writer = ResponseWriter(call: self)
       runTask { call, context in
         try await body(request, context, writer)
-        call.finish(Status.ok, trailers: context.trailingMetadata)
+        call.finish(Status.ok)
       }
     case .clientStreaming, .bidirectionalStreaming:
       preconditionFailure("streaming-request handlers start in start()")
@@ -135,7 +134,7 @@ public final class ServerCall {
   public func cancel(status: Status?) {
     context.isCancelled = true
     if let status, !isFinished {
-      finish(status, trailers: [:])
+      finish(status)
     }
     state = .finished
     sink = nil
@@ -162,19 +161,23 @@ public final class ServerCall {
   private func complete(with response: any MessageSerializer) {
     guard !isFinished, let sink else { return }
     sink.sendMessage(response, compress: true)
-    finish(Status.ok, trailers: context.trailingMetadata)
+    finish(Status.ok)
   }
 
   private func fail(_ error: any Error) {
     guard !isFinished else { return }
     let (status, trailers, isInternal) = RPCError.from(error)
-    finish(status, trailers: trailers, error: isInternal ? error : nil)
+    finish(status, errorTrailers: trailers, error: isInternal ? error : nil)
   }
 
-  private func finish(_ status: Status, trailers: Metadata, error: (any Error)? = nil) {
+  /// Ends the call with `status`; the trailers are the handler's `trailingMetadata`, then the
+  /// error's own (`errorTrailers`), each sent once.
+  private func finish(_ status: Status, errorTrailers: Metadata = [:], error: (any Error)? = nil) {
     guard !isFinished else { return }
     state = .finished
     requests?.fail(CancellationError())
+    var trailers = context.trailingMetadata
+    trailers.append(contentsOf: errorTrailers)
     sink?.finish(status: status, trailers: trailers, error: error)
     sink = nil
   }
