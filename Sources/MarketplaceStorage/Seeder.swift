@@ -409,10 +409,7 @@ struct DataSet: Sendable {
       writer.append(SeedNames.last[user.last])
       writer.append(user.phone.map { "+1 \($0 / 10_000_000 + 200) \($0 % 10_000_000)" })
       writer.append(Self.roles[Int(user.role)])
-      let created = Seeder.timestampText(user.created)
-      writer.append(created)
-      writer.append(created)
-      writer.endRow()
+      writer.endRow(createdAt: user.created)
     }
   }
 
@@ -436,10 +433,7 @@ struct DataSet: Sendable {
       writer.append(property.maxGuests)
       writer.append(property.ratingSum)
       writer.append(property.ratingCount)
-      let created = Seeder.timestampText(property.created)
-      writer.append(created)
-      writer.append(created)
-      writer.endRow()
+      writer.endRow(createdAt: property.created)
     }
   }
 
@@ -456,10 +450,7 @@ struct DataSet: Sendable {
       writer.append(cities[Int(property.city)].currency)
       writer.append(Self.statuses[Int(booking.status)])
       writer.append(booking.status == 0 ? Seeder.timestampText(booking.created + 15 * 60) : nil)
-      let created = Seeder.timestampText(booking.created)
-      writer.append(created)
-      writer.append(created)
-      writer.endRow()
+      writer.endRow(createdAt: booking.created)
     }
   }
 
@@ -473,10 +464,7 @@ struct DataSet: Sendable {
       writer.append(review.rating)
       let comments = SeedNames.comments[Int(review.rating) - 1]
       writer.append(Int(review.comment) < comments.count ? comments[Int(review.comment)] : "")
-      let created = Seeder.timestampText(review.created)
-      writer.append(created)
-      writer.append(created)
-      writer.endRow()
+      writer.endRow(createdAt: review.created)
     }
   }
 
@@ -502,11 +490,19 @@ struct DataSet: Sendable {
         }
       }
       writer.append(bytes: bytes)
-      let created = Seeder.timestampText(booking.created + 120)
-      writer.append(created)
-      writer.append(created)
-      writer.endRow()
+      writer.endRow(createdAt: booking.created + 120)
     }
+  }
+}
+
+extension PGCopyWriter {
+  /// Ends a row whose last two columns are created_at and updated_at, both `seconds` since the
+  /// epoch (a seeded row was never updated).
+  fileprivate mutating func endRow(createdAt seconds: Int) {
+    let created = Seeder.timestampText(seconds)
+    append(created)
+    append(created)
+    endRow()
   }
 }
 

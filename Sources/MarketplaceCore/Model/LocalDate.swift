@@ -57,11 +57,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
   /// `YYYY-MM-DD`.
   public var description: String {
     let (year, month, day) = components
-    func pad(_ value: Int, _ width: Int) -> String {
-      let digits = String(value)
-      return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    return "\(zeroPadded(year, 4))-\(zeroPadded(month, 2))-\(zeroPadded(day, 2))"
   }
 
   public static func < (lhs: LocalDate, rhs: LocalDate) -> Bool {
@@ -75,4 +71,10 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
     default: 31
     }
   }
+}
+
+/// `value` in decimal, left-padded with zeros to `width` digits (non-negative values).
+func zeroPadded(_ value: Int, _ width: Int) -> String {
+  let digits = String(value)
+  return String(repeating: "0", count: max(0, width - digits.count)) + digits
 }

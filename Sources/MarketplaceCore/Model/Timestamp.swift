@@ -23,12 +23,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     let day: Int64 = 86_400_000_000
     let date = utcDate
     let ofDay = microsecondsSinceEpoch - Int64(date.daysSinceEpoch) * day
-    let seconds = ofDay / 1_000_000
-    func pad(_ value: Int64, _ width: Int) -> String {
-      let digits = String(value)
-      return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-    return "\(date)T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
-      + ".\(pad(ofDay % 1_000_000, 6))Z"
+    let seconds = Int(ofDay / 1_000_000)
+    return "\(date)T\(zeroPadded(seconds / 3600, 2)):\(zeroPadded(seconds / 60 % 60, 2))"
+      + ":\(zeroPadded(seconds % 60, 2)).\(zeroPadded(Int(ofDay % 1_000_000), 6))Z"
   }
 }

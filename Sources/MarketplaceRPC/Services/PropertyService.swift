@@ -31,8 +31,9 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
     let pageSize = search.limit
     search.limit += 1
     let found = try await database.read(context) { [search] in try PropertyRepository($0).search(search) }
-    for property in found.prefix(pageSize) { response.addProperties().fill(from: property) }
-    if found.count > pageSize, let last = found.prefix(pageSize).last {
+    let page = found.prefix(pageSize)
+    for property in page { response.addProperties().fill(from: property) }
+    if found.count > pageSize, let last = page.last {
       response.nextPageToken =
         PropertySearch.Cursor(pricePerNightMinor: last.pricePerNight.amountMinor, id: last.id).pageToken
     }
