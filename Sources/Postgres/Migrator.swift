@@ -95,11 +95,7 @@ public struct Migrator: Sendable {
           """)
         try session.query("COMMIT")
       } catch {
-        if session.isInTransaction {
-          if (try? session.core.execute("ROLLBACK", checkCancel: false)) == nil {
-            session.core.markBroken()
-          }
-        }
+        if session.isInTransaction { session.core.rollbackOrMarkBroken() }
         if error.kind == .server {
           throw MigrationError.failed(
             version: migration.version, name: migration.name, error: String(reflecting: error))

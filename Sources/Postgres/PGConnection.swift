@@ -95,19 +95,18 @@ public final class PGConnection: Sendable {
     }
     cancel.registerLease(id)
     return try await withTaskCancellationHandler {
-      try await withCheckedThrowingContinuation {
-        (continuation: CheckedContinuation<T, any Error>) in
-        let submitted = thread.submit {
+      do {
+        return try await thread.run {
           cancel.beginLease(id)
-          let result = Result { try job(core) }
-          cancel.endLease(id, connectionBroken: core.isBroken)
-          self.broken.store(core.isBroken, ordering: .releasing)
-          continuation.resume(with: result)
+          defer {
+            cancel.endLease(id, connectionBroken: core.isBroken)
+            self.broken.store(core.isBroken, ordering: .releasing)
+          }
+          return try job(core)
         }
-        if !submitted {
-          cancel.unregisterLease(id)
-          continuation.resume(throwing: PGError(.closed, "the connection is closed"))
-        }
+      } catch {
+        cancel.unregisterLease(id)  // the thread refused the job (closed); a no-op after endLease
+        throw error
       }
     } onCancel: {
       cancel.requestCancel(lease: id)

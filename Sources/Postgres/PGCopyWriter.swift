@@ -29,8 +29,6 @@ public struct PGCopyWriter {
   private var atRowStart = true
   /// The error of a failed send (the connection broke); later appends are dropped.
   private(set) var sendError: PGError?
-  /// Rows ended so far.
-  public private(set) var rowCount = 0
 
   init(core: PGConnectionCore) {
     self.core = core
@@ -90,27 +88,20 @@ public struct PGCopyWriter {
     separate()
     // `\x` must reach the server as is: in COPY text a backslash is doubled.
     buffer.append(contentsOf: [0x5C, 0x5C, UInt8(ascii: "x")])
-    let digits = Array("0123456789abcdef".utf8)
-    for byte in value {
-      buffer.append(digits[Int(byte >> 4)])
-      buffer.append(digits[Int(byte & 0x0F)])
-    }
+    for byte in value { Hex.append(byte, to: &buffer) }
   }
 
   /// Appends a uuid column from its 128 bits (`high` is the first 8 bytes), in the canonical
   /// 8-4-4-4-12 lower-case hex form, without building a String.
   public mutating func appendUUID(high: UInt64, low: UInt64) {
     separate()
-    let digits: StaticString = "0123456789abcdef"
-    digits.withUTF8Buffer { digits in
-      for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
-        if index == 8 || index == 12 { buffer.append(UInt8(ascii: "-")) }
-        buffer.append(digits[Int((high >> UInt64(shift)) & 0xF)])
-      }
-      for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
-        if index == 0 || index == 4 { buffer.append(UInt8(ascii: "-")) }
-        buffer.append(digits[Int((low >> UInt64(shift)) & 0xF)])
-      }
+    for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
+      if index == 8 || index == 12 { buffer.append(UInt8(ascii: "-")) }
+      buffer.append(Hex.digit(UInt8((high >> UInt64(shift)) & 0xF)))
+    }
+    for (index, shift) in stride(from: 60, through: 0, by: -4).enumerated() {
+      if index == 0 || index == 4 { buffer.append(UInt8(ascii: "-")) }
+      buffer.append(Hex.digit(UInt8((low >> UInt64(shift)) & 0xF)))
     }
   }
 
@@ -125,7 +116,6 @@ public struct PGCopyWriter {
   public mutating func endRow() {
     buffer.append(0x0A)
     atRowStart = true
-    rowCount += 1
     if buffer.count >= Self.chunkSize { try? flush() }
   }
 

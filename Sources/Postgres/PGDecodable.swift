@@ -21,7 +21,9 @@ extension String: PGDecodable {
 extension Int64: PGDecodable {
   /// int2, int4, int8 or oid.
   public init(pgText text: UnsafeRawBufferPointer, type: PGTypeOID) throws(PGError) {
-    guard [.int2, .int4, .int8, .oid].contains(type) else {
+    switch type {
+    case .int2, .int4, .int8, .oid: break
+    default:
       throw .decoding("a \(type) column is not an integer")
     }
     guard let value = Self.parseDecimal(text) else {
@@ -94,7 +96,9 @@ extension Bool: PGDecodable {
 extension Double: PGDecodable {
   /// float4, float8, numeric or an integer type (numeric may round).
   public init(pgText text: UnsafeRawBufferPointer, type: PGTypeOID) throws(PGError) {
-    guard [.float4, .float8, .numeric, .int2, .int4, .int8].contains(type) else {
+    switch type {
+    case .float4, .float8, .numeric, .int2, .int4, .int8: break
+    default:
       throw .decoding("a \(type) column is not a number")
     }
     switch String(decoding: text, as: UTF8.self) {

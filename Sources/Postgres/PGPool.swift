@@ -10,7 +10,10 @@ import Synchronization
 /// - Deadlines: a lease's deadline becomes the session's `statement_timeout` (the time left), so
 ///   the server stops a statement that would outlive it (SQLSTATE 57014). The setting travels with
 ///   the lease's first statement, in the same round trip, and only when it changes; a lease
-///   without a deadline gets the server's default.
+///   without a deadline gets the server's default. It bounds each statement, not the lease: a
+///   lease of several statements can run past the deadline unless the caller is cancelled then
+///   (as an RPC is), which cancels the statement running at that moment. Bodies must not change
+///   `statement_timeout` at session level themselves (the pool would not know).
 /// - Cancellation: cancelling the awaiting task cancels the running statement (`PQcancel`).
 /// - Retries: `withTransaction` re-runs a transaction that hit a serialization failure or a
 ///   deadlock, a bounded number of times with jittered backoff.
@@ -104,23 +107,17 @@ public final class PGPool: Service, Sendable {
       attempt += 1
       do {
         return try await lease(deadline: deadline) { core in
+          // A throw anywhere leaves the transaction to the lease's clean-up, which rolls it back.
           _ = try core.execute(isolation.beginStatement)
-          do {
-            let result = try body(PGSession(core))
-            if core.transactionStatus == .inFailedTransaction {
-              // `body` swallowed a statement's error: COMMIT would silently roll back.
-              throw PGError(
-                .server, "the transaction was aborted by an earlier statement's error",
-                sqlState: .inFailedSQLTransaction)
-            }
-            _ = try core.execute("COMMIT")
-            return result
-          } catch {
-            if !core.isBroken && core.transactionStatus != .idle {
-              if (try? core.execute("ROLLBACK", checkCancel: false)) == nil { core.markBroken() }
-            }
-            throw error
+          let result = try body(PGSession(core))
+          if core.transactionStatus == .inFailedTransaction {
+            // `body` swallowed a statement's error: COMMIT would silently roll back.
+            throw PGError(
+              .server, "the transaction was aborted by an earlier statement's error",
+              sqlState: .inFailedSQLTransaction)
           }
+          _ = try core.execute("COMMIT")
+          return result
         }
       } catch let error as PGError
         where error.isRetryableTransactionFailure && attempt <= config.transactionRetries
@@ -207,7 +204,7 @@ public final class PGPool: Service, Sendable {
     case .idle:
       break
     case .inTransaction, .inFailedTransaction:
-      if (try? core.execute("ROLLBACK", checkCancel: false)) == nil { core.markBroken() }
+      core.rollbackOrMarkBroken()
     case .active, .unknown:
       core.markBroken()
     }

@@ -1,4 +1,5 @@
 internal import CLibPQ
+import Glibc
 
 /// The rows a statement returned (text format), plus its command tag.
 ///
@@ -31,7 +32,8 @@ public final class PGResult: @unchecked Sendable, RandomAccessCollection {
 
   /// Rows inserted, updated, deleted, selected, ... (PQcmdTuples), or 0 when the command has no count.
   public var rowsAffected: Int {
-    Int(String(cString: PQcmdTuples(pointer))) ?? 0
+    let digits = PQcmdTuples(pointer)!
+    return Int(Int64.parseDecimal(UnsafeRawBufferPointer(start: digits, count: strlen(digits))) ?? 0)
   }
 
   /// The command tag, e.g. `INSERT 0 1` or `UPDATE 3`.

@@ -45,10 +45,13 @@ public struct PGSession {
   /// Runs `body` and returns, with its result, the notices the server sent meanwhile (NOTICE,
   /// WARNING, INFO: e.g. `RAISE NOTICE`, or plans from `auto_explain.log_level = notice`),
   /// instead of logging them.
+  /// Nested, the inner call's notices reach the outer one too.
   public func capturingNotices<T>(_ body: () throws(PGError) -> T) throws(PGError) -> (T, [PGNotice]) {
     let outer = core.capturedNotices
     core.capturedNotices = []
-    defer { core.capturedNotices = outer }
+    defer {
+      if let outer { core.capturedNotices = outer + (core.capturedNotices ?? []) } else { core.capturedNotices = nil }
+    }
     let result = try body()
     return (result, core.capturedNotices ?? [])
   }

@@ -53,12 +53,6 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
       text += "$\(bindings.count)"
     }
 
-    /// Binds `value` as the next parameter, or NULL when it is nil.
-    public mutating func appendInterpolation<Value: PGEncodable>(_ value: Value?) {
-      value.encode(into: &bindings)
-      text += "$\(bindings.count)"
-    }
-
     /// Appends `name` as a quoted identifier (`"name"`, inner quotes doubled), for the places
     /// SQL does not take parameters: table, schema or database names.
     public mutating func appendInterpolation(identifier name: String) {

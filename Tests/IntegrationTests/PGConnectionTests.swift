@@ -108,6 +108,15 @@ struct PGConnectionTests {
           try session.execute("SELECT 1")
         }
         try session.executeScript("DO $$ BEGIN RAISE NOTICE 'not captured'; END $$")
+        // Nested: the inner capture's notices reach the outer one too.
+        let (inner, outer) = try session.capturingNotices { () throws(PGError) in
+          try session.executeScript("DO $$ BEGIN RAISE NOTICE 'outer'; END $$")
+          return try session.capturingNotices { () throws(PGError) in
+            try session.executeScript("DO $$ BEGIN RAISE NOTICE 'inner'; END $$")
+          }.1
+        }
+        #expect(inner.map(\.message) == ["inner"])
+        #expect(outer.map(\.message) == ["outer", "inner"])
         return (notices, after)
       }
       #expect(captured.map(\.message) == ["first", "second"])

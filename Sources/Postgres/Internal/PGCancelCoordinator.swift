@@ -91,7 +91,8 @@ final class PGCancelCoordinator: Sendable {
   }
 
   /// On the connection thread, before a statement. Throws if the lease was cancelled and the
-  /// statement is one that cancellation stops (`checkCancel`; ROLLBACK and RESET are not).
+  /// statement is one that cancellation stops (`checkCancel`; the clean-up ROLLBACK and the
+  /// migrator's advisory unlock are not).
   func beginStatement(checkCancel: Bool) throws(PGError) {
     let cancelled = state.withLock { state -> Bool in
       if checkCancel && state.cancelledLeases.contains(state.currentLease) { return true }

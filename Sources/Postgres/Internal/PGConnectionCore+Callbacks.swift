@@ -14,12 +14,7 @@ extension PGConnectionCore {
       { context, result in
         // Move into Swift at once; never throw or block here.
         let core = Unmanaged<PGConnectionCore>.fromOpaque(context!).takeUnretainedValue()
-        func field(_ code: Character) -> String? {
-          guard let result, let value = PQresultErrorField(result, Int32(code.asciiValue!)) else {
-            return nil
-          }
-          return String(cString: value)
-        }
+        func field(_ code: Character) -> String? { PGConnectionCore.errorField(result, code) }
         core.didReceiveNotice(
           PGNotice(severity: field("V") ?? field("S") ?? "?", sqlState: field("C"), message: field("M") ?? ""))
       }, context)

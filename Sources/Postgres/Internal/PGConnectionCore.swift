@@ -149,6 +149,12 @@ final class PGConnectionCore: @unchecked Sendable {
   /// Gives up on the connection (e.g. it was left in a state we cannot clean up).
   func markBroken() { isBroken = true }
 
+  /// Ends an open transaction (even a cancelled lease's); a connection where that fails is
+  /// given up, since its state is unknown.
+  func rollbackOrMarkBroken() {
+    if (try? executePrepared("ROLLBACK", checkCancel: false)) == nil { markBroken() }
+  }
+
   // MARK: statements
 
   private func usableConnection() throws(PGError) -> OpaquePointer {
@@ -162,29 +168,53 @@ final class PGConnectionCore: @unchecked Sendable {
   /// `statement_timeout` is not the one wanted, the change goes in the same round trip, ahead.
   func execute(_ sql: SQL, checkCancel: Bool = true) throws(PGError) -> PGResult {
     assertOnThread()
-    if sessionStatementTimeout != wantedStatementTimeout {
-      let wanted = wantedStatementTimeout
-      let idle = transactionStatus == .idle
-      // A Sync after the setting: outside a transaction block it commits on its own, whatever
-      // `sql` does (even a BEGIN whose transaction later rolls back).
-      let results = try pipelineResults([wanted.statement, sql], syncAfterEach: true, checkCancel: checkCancel)
-      sessionStatementTimeout = idle && (try? results[0]?.get()) != nil ? wanted : nil
-      guard let result = results[1] else { throw PGError(.unexpected, "the statement was skipped") }
-      return try result.get()
+    guard sessionStatementTimeout != wantedStatementTimeout else {
+      return try executePrepared(sql, checkCancel: checkCancel)
     }
-    return try executePrepared(sql, checkCancel: checkCancel)
+    guard let result = try pipelineUnderWantedTimeout([sql], checkCancel: checkCancel)[0] else {
+      throw PGError(.unexpected, "the statement was skipped")
+    }
+    return try result.get()
   }
 
   /// Sets the session's `statement_timeout` on its own (one round trip) if it is not the one
-  /// wanted: for the calls that cannot carry it in a pipeline of theirs.
+  /// wanted: for the simple-protocol calls (scripts, COPY), which cannot join a pipeline.
   func applyStatementTimeout() throws(PGError) {
     guard sessionStatementTimeout != wantedStatementTimeout else { return }
     let wanted = wantedStatementTimeout
-    // Inside a transaction block, a rollback would undo it: then it stays unknown.
-    let idle = transactionStatus == .idle
+    let wasIdle = transactionStatus == .idle
     sessionStatementTimeout = nil
     _ = try executePrepared(wanted.statement, checkCancel: true)
-    if idle { sessionStatementTimeout = wanted }
+    recordStatementTimeout(wanted, applied: true, wasIdle: wasIdle)
+  }
+
+  /// `pipelineResults(statements)`, preceded, when the session's `statement_timeout` is not the
+  /// one wanted, by the setting in a segment of its own (a Sync after it): outside a transaction
+  /// block it commits on its own, whatever the statements do (even a BEGIN whose transaction later
+  /// rolls back).
+  private func pipelineUnderWantedTimeout(
+    _ statements: [SQL], checkCancel: Bool
+  ) throws(PGError) -> [Result<PGResult, PGError>?] {
+    guard sessionStatementTimeout != wantedStatementTimeout else {
+      return try pipelineResults(statements, settingFirst: false, checkCancel: checkCancel)
+    }
+    let wanted = wantedStatementTimeout
+    let wasIdle = transactionStatus == .idle
+    var results = try pipelineResults([wanted.statement] + statements, settingFirst: true, checkCancel: checkCancel)
+    let setting = results.removeFirst()
+    recordStatementTimeout(wanted, applied: (try? setting?.get()) != nil, wasIdle: wasIdle)
+    return results
+  }
+
+  /// What the session's `statement_timeout` is after an attempt to set `wanted`: known only when it
+  /// took effect outside a transaction block (a rollback could undo it otherwise).
+  private func recordStatementTimeout(_ wanted: StatementTimeout, applied: Bool, wasIdle: Bool) {
+    sessionStatementTimeout = applied && wasIdle ? wanted : nil
+    if !applied {
+      logger.warning(
+        "could not set statement_timeout; the statement ran under the session's earlier setting",
+        metadata: ["db.backend_pid": "\(backendPID)"])
+    }
   }
 
   private func executePrepared(_ sql: SQL, checkCancel: Bool) throws(PGError) -> PGResult {
@@ -216,9 +246,8 @@ final class PGConnectionCore: @unchecked Sendable {
   /// skipped. Throws the first statement's error.
   func pipeline(_ statements: [SQL]) throws(PGError) -> [PGResult] {
     assertOnThread()
-    try applyStatementTimeout()
     var results: [PGResult] = []
-    for result in try pipelineResults(statements, syncAfterEach: false, checkCancel: true) {
+    for result in try pipelineUnderWantedTimeout(statements, checkCancel: true) {
       // The first failure comes before any skipped (nil) statement.
       guard let result else { break }
       results.append(try result.get())
@@ -228,11 +257,11 @@ final class PGConnectionCore: @unchecked Sendable {
 
   /// One pipeline: `statements` (and the PREPAREs of those not prepared yet) in one round trip.
   /// Each statement's result, or its error, or nil when it was skipped after an earlier failure
-  /// in its segment. With `syncAfterEach`, each statement is a segment of its own (its own
-  /// implicit transaction outside a transaction block); otherwise all are one.
+  /// in its segment. One segment (one implicit transaction outside a transaction block), or with
+  /// `settingFirst` two: the first statement alone, then the rest.
   /// Throws only when the connection itself failed.
   private func pipelineResults(
-    _ statements: [SQL], syncAfterEach: Bool, checkCancel: Bool
+    _ statements: [SQL], settingFirst: Bool, checkCancel: Bool
   ) throws(PGError) -> [Result<PGResult, PGError>?] {
     guard !statements.isEmpty else { return [] }
     let connection = try usableConnection()
@@ -250,14 +279,14 @@ final class PGConnectionCore: @unchecked Sendable {
     var names: [String] = []
     var commands: [Command] = []
     var pendingNames: [StatementKey: String] = [:]
-    let newKeys = Set(statements.map { StatementKey(text: $0.text, types: $0.bindings.types) })
-      .filter { self.statements[$0] == nil }
-    makeRoom(for: newKeys.count, connection)
+    let keys = statements.map { StatementKey(text: $0.text, types: $0.bindings.types) }
+    // The batch's prepared statements are the most recently used before room is made, so the
+    // eviction never takes one of them.
     useClock += 1
-    for (index, statement) in statements.enumerated() {
-      let key = StatementKey(text: statement.text, types: statement.bindings.types)
+    for key in keys where self.statements[key] != nil { self.statements[key]?.lastUse = useClock }
+    makeRoom(for: Set(keys).filter { self.statements[$0] == nil }.count, connection)
+    for (index, key) in keys.enumerated() {
       if let prepared = self.statements[key] {
-        self.statements[key]?.lastUse = useClock
         names.append(prepared.name)
       } else if let name = pendingNames[key] {
         names.append(name)
@@ -286,13 +315,11 @@ final class PGConnectionCore: @unchecked Sendable {
         }
       }
       guard sent == 1 else { throw abandon(connection) }
-      if syncAfterEach, case .execute = command {
+      if settingFirst, case .execute(0) = command {
         guard PQpipelineSync(connection) == 1 else { throw abandon(connection) }
       }
     }
-    if !syncAfterEach {
-      guard PQpipelineSync(connection) == 1 else { throw abandon(connection) }
-    }
+    guard PQpipelineSync(connection) == 1 else { throw abandon(connection) }
     do { try flush(connection) } catch { throw abandon(connection, error) }
     PQsetnonblocking(connection, 0)
 
@@ -323,9 +350,9 @@ final class PGConnectionCore: @unchecked Sendable {
       // Each command's results end with a NULL.
       while let extra = PQgetResult(connection) { PQclear(extra) }
       if isBroken { throw firstError ?? abandon(connection) }
-      if syncAfterEach, case .execute = command { try readSync() }
+      if settingFirst, case .execute(0) = command { try readSync() }
     }
-    if !syncAfterEach { try readSync() }
+    try readSync()
     guard PQexitPipelineMode(connection) == 1 else { throw abandon(connection) }
     return results
   }
@@ -334,14 +361,14 @@ final class PGConnectionCore: @unchecked Sendable {
     while true {
       let rc = PQflush(connection)
       if rc == 0 { return }
-      guard rc > 0 else { throw failure(nil, connection) }
+      guard rc > 0 else { throw error(from: nil, connection) }
       var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN | POLLOUT), revents: 0)
       if poll(&descriptor, 1, -1) < 0 && errno != EINTR {
         isBroken = true
         throw PGError(.unexpected, "poll failed (errno \(errno))")
       }
       if descriptor.revents & Int16(POLLIN) != 0 && PQconsumeInput(connection) == 0 {
-        throw failure(nil, connection)
+        throw error(from: nil, connection)
       }
     }
   }
@@ -417,7 +444,7 @@ final class PGConnectionCore: @unchecked Sendable {
 
   /// A successful result, or the error it carries (freeing it).
   private func check(_ result: OpaquePointer?) throws(PGError) -> PGResult {
-    guard let result else { throw failure(nil, connection) }
+    guard let result else { throw error(from: nil, connection) }
     switch PQresultStatus(result) {
     case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
       return PGResult(taking: result)
@@ -432,27 +459,23 @@ final class PGConnectionCore: @unchecked Sendable {
     }
   }
 
-  /// The error for a failed call with no result.
-  private func failure(_ result: OpaquePointer?, _ connection: OpaquePointer?) -> PGError {
-    error(from: result, connection)
-  }
-
   /// Gives up on a connection left mid-pipeline (its protocol state is unknown) and returns the
   /// error to throw: `error` if given, else libpq's.
   private func abandon(_ connection: OpaquePointer, _ error: PGError? = nil) -> PGError {
-    let error = error ?? failure(nil, connection)
+    let error = error ?? self.error(from: nil, connection)
     isBroken = true
     return error
   }
 
+  /// A field of an error or notice result (PQresultErrorField), e.g. "C" for the SQLSTATE.
+  static func errorField(_ result: OpaquePointer?, _ code: Character) -> String? {
+    guard let result, let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+    return String(cString: value)
+  }
+
   private func error(from result: OpaquePointer?, _ connection: OpaquePointer?) -> PGError {
     if connection.map({ PQstatus($0) == CONNECTION_BAD }) ?? true { isBroken = true }
-    func field(_ code: Character) -> String? {
-      guard let result, let value = PQresultErrorField(result, Int32(code.asciiValue!)) else {
-        return nil
-      }
-      return String(cString: value)
-    }
+    func field(_ code: Character) -> String? { Self.errorField(result, code) }
     if let code = field("C") {
       var error = PGError(
         isBroken ? .connectionLost : .server, field("M") ?? "", sqlState: SQLState(code))
@@ -497,7 +520,7 @@ extension PGConnectionCore {
     defer { cancel.endStatement() }
 
     // COPY cannot be prepared with parameters; the simple protocol runs it (text from the program).
-    guard let start = PQexec(connection, sql.text) else { throw failure(nil, connection) }
+    guard let start = PQexec(connection, sql.text) else { throw error(from: nil, connection) }
     switch PQresultStatus(start) {
     case PGRES_COPY_IN:
       PQclear(start)
@@ -553,7 +576,7 @@ extension PGConnectionCore {
     guard let connection, let base = bytes.baseAddress, bytes.count > 0 else { return }
     let rc = PQputCopyData(
       connection, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
-    guard rc == 1 else { throw failure(nil, connection) }
+    guard rc == 1 else { throw error(from: nil, connection) }
   }
 }
 

@@ -73,12 +73,8 @@ enum SHA256 {
 
   /// The digest of `bytes` as 64 lower-case hex digits.
   static func hexDigest(_ bytes: some Collection<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
     var text: [UInt8] = []
-    for byte in digest(bytes) {
-      text.append(digits[Int(byte >> 4)])
-      text.append(digits[Int(byte & 0x0f)])
-    }
+    for byte in digest(bytes) { Hex.append(byte, to: &text) }
     return String(decoding: text, as: UTF8.self)
   }
 
