@@ -37,9 +37,6 @@ public final class HTTP2Server: Service {
     }
   }
 
-  /// Calls since start, by outcome (counted as connections close).
-  public var rpcTotals: RPCCounts { registry.totals }
-
   public func run() async throws {
     let config = config
     let router = router

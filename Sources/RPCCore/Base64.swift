@@ -31,25 +31,35 @@ public enum Base64 {
 
   public static func decode(_ string: String) -> [UInt8]? {
     var output: [UInt8] = []
+    output.reserveCapacity(string.utf8.count * 3 / 4)
+    return scan(string.utf8) { output.append($0) } ? output : nil
+  }
+
+  /// Whether `bytes` are base64 that `decode` would accept, without decoding them into memory.
+  public static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    scan(bytes) { _ in }
+  }
+
+  /// Walks base64 text, handing each decoded byte to `emit`; false if it is not valid base64.
+  private static func scan(_ text: some Sequence<UInt8>, _ emit: (UInt8) -> Void) -> Bool {
     var buffer: UInt32 = 0
     var bits = 0
     var padding = 0
-    for byte in string.utf8 {
+    for byte in text {
       if byte == UInt8(ascii: "=") {
         padding += 1
         continue
       }
-      guard padding == 0 else { return nil }  // data after padding
+      guard padding == 0 else { return false }  // data after padding
       let value = reverse[Int(byte)]
-      guard value != 0xff else { return nil }
+      guard value != 0xff else { return false }
       buffer = buffer << 6 | UInt32(value)
       bits += 6
       if bits >= 8 {
         bits -= 8
-        output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+        emit(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
       }
     }
-    guard padding <= 2, bits < 6 else { return nil }
-    return output
+    return padding <= 2 && bits < 6
   }
 }

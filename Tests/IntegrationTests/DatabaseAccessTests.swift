@@ -12,7 +12,7 @@ struct DatabaseAccessTests {
   static func context(deadline: ContinuousClock.Instant? = nil) -> ServerContext {
     ServerContext(
       method: MethodDescriptor(service: "marketplace.v1.Test", method: "Call"), requestMetadata: WireMetadata(),
-      peer: "test", deadline: deadline, requestEncoding: .identity, acceptedEncodings: [])
+      peer: "test", deadline: deadline, requestEncoding: .identity, acceptEncodingHeader: nil)
   }
 
   static func rpcError(_ body: () async throws -> Void) async -> RPCError? {

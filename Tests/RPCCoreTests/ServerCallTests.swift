@@ -73,9 +73,12 @@ struct ServerCallTests {
   }
 
   /// Runs a call on the test executor: `drive` feeds it, and the recorded parts come back once it finished.
-  static func run(_ body: RPCHandler.Body, _ drive: @escaping @Sendable (ServerCall) -> Void) async -> [RecordingSink
-    .Part]
-  {
+  /// `later`, when given, runs on the executor after the jobs `drive` queued (a handler's first
+  /// steps, say).
+  static func run(
+    _ body: RPCHandler.Body, _ drive: @escaping @Sendable (ServerCall) -> Void,
+    later: (@Sendable (ServerCall) -> Void)? = nil
+  ) async -> [RecordingSink.Part] {
     let executor = QueueExecutor()
     let sink = RecordingSink()
     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
@@ -83,12 +86,16 @@ struct ServerCallTests {
         sink.finished = done
         let context = ServerContext(
           method: method, requestMetadata: WireMetadata(), peer: "test", deadline: nil, requestEncoding: .identity,
-          acceptedEncodings: [])
+          acceptEncodingHeader: nil)
         let call = ServerCall(
           handler: RPCHandler(method: method, decode: decode, body: body), context: context, sink: sink,
           executor: executor)
         call.start()
         drive(call)
+        if let later {
+          nonisolated(unsafe) let call = call  // stays on the executor's queue
+          executor.queue.async { later(call) }
+        }
       }
     }
     return executor.queue.sync { sink.parts }
@@ -166,16 +173,31 @@ struct ServerCallTests {
 
   @Test("cancelling with a status answers at once and stops the handler")
   func deadline() async {
+    // What the handler saw: started, then how its 30 s sleep ended.
+    let seen = Mutex<[String]>([])
     let parts = await Self.run(
       .unary { _, _ in
-        try await Task.sleep(for: .seconds(30))
+        seen.withLock { $0.append("started") }
+        do {
+          try await Task.sleep(for: .seconds(30))
+          seen.withLock { $0.append("slept") }
+        } catch {
+          seen.withLock { $0.append(error is CancellationError ? "cancelled" : "\(error)") }
+          throw error
+        }
         return EchoBytes(bytes: [1])
-      }
-    ) { call in
-      Self.send([], to: call)
-      call.receiveEnd()
-      call.cancel(status: Status(code: .deadlineExceeded, message: "deadline exceeded"))
-    }
+      },
+      { call in
+        Self.send([], to: call)
+        call.receiveEnd()
+      },
+      later: { call in call.cancel(status: Status(code: .deadlineExceeded, message: "deadline exceeded")) })
     #expect(parts == [.status(Status(code: .deadlineExceeded, message: "deadline exceeded"), [:])])
+    // The handler was running when cancelled, and its sleep ended in CancellationError (long
+    // before its 30 s were up).
+    let clock = ContinuousClock()
+    let waitEnd = clock.now + .seconds(10)
+    while seen.withLock({ $0.count < 2 }) && clock.now < waitEnd { try? await Task.sleep(for: .milliseconds(10)) }
+    #expect(seen.withLock { $0 } == ["started", "cancelled"])
   }
 }

@@ -24,7 +24,7 @@ struct GRPCRequestHead {
   /// What to do with a stream whose headers are complete.
   enum Verdict {
     /// A valid gRPC request.
-    case accept(RPCHandler, timeout: Duration?, encoding: CompressionAlgorithm, accepted: [CompressionAlgorithm])
+    case accept(RPCHandler, timeout: Duration?, encoding: CompressionAlgorithm, acceptEncoding: String?)
     /// Not gRPC at all: a plain HTTP error status, no grpc-status.
     case rejectHTTP(status: StaticString, message: String)
     /// A gRPC request we cannot serve: a trailers-only response.
@@ -57,7 +57,7 @@ struct GRPCRequestHead {
       // other grpc- headers are reserved: not passed on as metadata
     } else if !(name.equals("te") || name.equals("user-agent")) {
       // Kept as bytes; only -bin values are checked now, so a bad one fails the call up front.
-      if name.hasSuffix("-bin"), Base64.decode(string()) == nil {
+      if name.hasSuffix("-bin"), !Base64.isValid(value) {
         invalidBinaryMetadata = true
       }
       metadata.append(name: name, value: value)
@@ -102,8 +102,7 @@ struct GRPCRequestHead {
     if invalidBinaryMetadata {
       return .rejectGRPC(Status(code: .internal, message: "a -bin metadata value is not valid base64"))
     }
-    let accepted = acceptEncoding.map(CompressionAlgorithm.parseAcceptEncoding) ?? []
-    return .accept(handler, timeout: duration, encoding: algorithm, accepted: accepted)
+    return .accept(handler, timeout: duration, encoding: algorithm, acceptEncoding: acceptEncoding)
   }
 }
 

@@ -372,9 +372,7 @@ final class ConnectionRegistry: Sendable {
   func remove(_ connection: H2Connection, counts: RPCCounts) {
     let waiters = state.withLock { state -> [DrainWaiter] in
       state.connections[ObjectIdentifier(connection)] = nil
-      state.counts.ok += counts.ok
-      state.counts.failed += counts.failed
-      state.counts.cancelled += counts.cancelled
+      state.counts += counts
       guard state.connections.isEmpty else { return [] }
       defer { state.drainedWaiters.removeAll() }
       return state.drainedWaiters
@@ -415,6 +413,12 @@ public struct RPCCounts: Sendable, Hashable {
   public var ok = 0
   public var failed = 0
   public var cancelled = 0
+
+  static func += (total: inout RPCCounts, more: RPCCounts) {
+    total.ok += more.ok
+    total.failed += more.failed
+    total.cancelled += more.cancelled
+  }
 }
 
 /// One wait for the server to drain, resumed once: by the last connection closing or by its timer.

@@ -75,12 +75,12 @@ final class H2Stream: ServerStreamSink {
       submitResponse(headers, body: Array(message.utf8))
     case .rejectGRPC(let status):
       reject(status)
-    case .accept(let handler, let timeout, let encoding, let accepted):
+    case .accept(let handler, let timeout, let encoding, let acceptEncoding):
       requestEncoding = encoding
       let deadline = timeout.map { ContinuousClock.now + $0 }
       let context = ServerContext(
         method: handler.method, requestMetadata: head.metadata, peer: connection.peer,
-        deadline: deadline, requestEncoding: encoding, acceptedEncodings: accepted)
+        deadline: deadline, requestEncoding: encoding, acceptEncodingHeader: acceptEncoding)
       let call = ServerCall(handler: handler, context: context, sink: self, executor: connection.executor)
       self.call = call
       if let timeout {

@@ -18,9 +18,10 @@ public struct RPCRouter: Sendable {
 
   /// Registers a handler; registering a method twice is a programming error.
   public mutating func register(_ handler: RPCHandler) {
-    precondition(index(of: Array(handler.method.path.utf8)) == nil, "\(handler.method) registered twice")
+    let path = Array(handler.method.path.utf8)
+    precondition(index(of: path) == nil, "\(handler.method) registered twice")
     handlers.append(handler)
-    paths.append(Array(handler.method.path.utf8))
+    paths.append(path)
     hashes.append(paths[paths.count - 1].withUnsafeBufferPointer { Self.hash($0) })
     services.insert(handler.method.service)
     rebuildSlots()

@@ -21,8 +21,11 @@ public final class ServerContext {
   /// Compression for response messages: starts as the best the client accepts that the server
   /// compresses with by default (identity); a handler may pick another the client accepts.
   public var responseEncoding: CompressionAlgorithm
-  /// Algorithms the client accepts for response messages.
-  public let acceptedEncodings: [CompressionAlgorithm]
+  /// Algorithms the client accepts for response messages (parsed from `grpc-accept-encoding` on
+  /// first use: most handlers never ask).
+  public private(set) lazy var acceptedEncodings: [CompressionAlgorithm] =
+    acceptEncodingHeader.map(CompressionAlgorithm.parseAcceptEncoding) ?? []
+  private let acceptEncodingHeader: String?
 
   /// Whether the call has been cancelled (client reset, deadline, connection loss, shutdown).
   public internal(set) var isCancelled = false
@@ -34,14 +37,14 @@ public final class ServerContext {
   public init(
     method: MethodDescriptor, requestMetadata: WireMetadata, peer: String,
     deadline: ContinuousClock.Instant?, requestEncoding: CompressionAlgorithm,
-    acceptedEncodings: [CompressionAlgorithm]
+    acceptEncodingHeader: String?
   ) {
     self.method = method
     self.wireMetadata = requestMetadata
     self.peer = peer
     self.deadline = deadline
     self.requestEncoding = requestEncoding
-    self.acceptedEncodings = acceptedEncodings
+    self.acceptEncodingHeader = acceptEncodingHeader
     self.responseEncoding = .identity
   }
 
