@@ -20,14 +20,12 @@
 #                              is safe only because nobody else can reach the socket).
 #   pg_stop_throwaway          stop the cluster (fast, then immediate) and remove DIR. Idempotent and
 #                              never fails, so it is safe in an EXIT trap.
-#   pg_restart_throwaway [S]   stop the server, wait S seconds (default 0), start it again: same data,
-#                              same socket. For "the server survives a PostgreSQL restart" tests.
 #
 # Exported by pg_start_throwaway (libpq reads the PG* ones; nothing else needs configuring):
 #   PGHOST=DIR  PGPORT  PGUSER (postgres as root, else your login name)  PGDATABASE=marketplace_test
 #   MARKETPLACE_TEST_DATABASE_URL   postgresql:///marketplace_test?host=DIR&port=PORT&user=USER
 #   PG_THROWAWAY_DIR   PG_THROWAWAY_DATA (DIR/data)   PG_THROWAWAY_LOG (DIR/postgres.log)
-#   PG_THROWAWAY_PID   the postmaster's pid (updated by pg_restart_throwaway)
+#   PG_THROWAWAY_PID   the postmaster's pid
 #   PG_THROWAWAY_OS_USER   the account the server runs as
 #   PG_BIN             the PostgreSQL bin directory (pg_ctl, psql, ...)
 #
@@ -285,14 +283,4 @@ pg_stop_throwaway() {
   unset PG_THROWAWAY_DIR PG_THROWAWAY_DATA PG_THROWAWAY_LOG PG_THROWAWAY_PID PG_THROWAWAY_OS_USER
   unset PGHOST PGPORT PGUSER PGDATABASE MARKETPLACE_TEST_DATABASE_URL
   return 0
-}
-
-pg_restart_throwaway() {
-  local down=${1:-0}
-  [[ -n ${PG_THROWAWAY_DIR:-} ]] || _pg_fail "no throwaway cluster is running" || return 1
-  _pg_server_stop
-  [[ ! -f $PG_THROWAWAY_DATA/postmaster.pid ]] ||
-    _pg_fail "postgres in $PG_THROWAWAY_DIR did not stop" || return 1
-  if [[ $down != 0 ]]; then sleep "$down"; fi
-  _pg_server_start
 }

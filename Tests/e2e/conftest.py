@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -149,3 +150,19 @@ def raw(host_port):
     conn = RawH2Connection(*host_port, timeout=RPC_TIMEOUT)
     yield conn
     conn.close()
+
+
+# A small deterministic data set for the marketplace services' tests.
+SEED_SIZES = ["--users", "120", "--properties", "600", "--bookings", "3000", "--reviews", "500", "--seed", "11"]
+
+
+@pytest.fixture(scope="session")
+def seeded():
+    """Seeds the shared server's database once (``marketplace-server seed``)."""
+    binary = os.environ.get("MARKETPLACE_SERVER_BIN")
+    url = os.environ.get("MARKETPLACE_DATABASE_URL")
+    assert binary and url, "MARKETPLACE_SERVER_BIN and MARKETPLACE_DATABASE_URL are set by Scripts/test"
+    result = subprocess.run([binary, "seed", "--database-url", url, *SEED_SIZES],
+                            capture_output=True, text=True, timeout=300)
+    # A database seeded by an earlier run of the suite is fine; anything else is not.
+    assert result.returncode == 0 or "already has users" in result.stderr, result.stderr

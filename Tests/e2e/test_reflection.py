@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from google.protobuf import descriptor_pb2
 
@@ -117,7 +119,7 @@ def test_several_requests_on_one_stream(reflection):
     assert kinds == ["list_services_response", "file_descriptor_response", "error_response"], kinds
 
 
-def test_marketplace_api_is_discoverable_and_callable_by_reflection_alone(reflection, channel):
+def test_marketplace_api_is_discoverable_and_callable_by_reflection_alone(reflection, channel, seeded):
     """What grpcurl does: list, fetch the service's file and its imports, build a descriptor pool,
     then call a method with messages made from the reflected descriptors only."""
     from google.protobuf import descriptor_pool, message_factory
@@ -157,6 +159,7 @@ def test_marketplace_api_is_discoverable_and_callable_by_reflection_alone(reflec
                                request_serializer=request_class.SerializeToString,
                                response_deserializer=response_class.FromString)
     response = call(request_class(page_size=2), timeout=RPC_TIMEOUT)
-    assert len(response.properties) <= 2
-    if response.properties:
-        assert response.properties[0].price_per_night.currency
+    assert len(response.properties) == 2 and response.next_page_token, response
+    for listing in response.properties:
+        assert str(uuid.UUID(listing.id)) == listing.id
+        assert len(listing.price_per_night.currency) == 3 and listing.price_per_night.amount_minor > 0

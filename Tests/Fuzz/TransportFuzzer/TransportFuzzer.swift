@@ -1,7 +1,7 @@
 // A libFuzzer target for the server's request path: HTTP/2 frames in (nghttp2), gRPC request
 // heads, deadlines, metadata, message framing, decompression and protobuf-c decoding, on an
 // embedded channel with the standard services' router. Built and run by Scripts/fuzz; a normal
-// build gets a replay tool instead (`transport-fuzzer FILE...` runs saved inputs once each).
+// build gets a replay tool instead (`swift run TransportFuzzer FILE...` runs saved inputs once each).
 
 import CNGHTTP2
 import Logging
