@@ -141,6 +141,7 @@ let package = Package(
         "HTTP2Transport", "RPCCore", "CNGHTTP2", "StandardServices", "MarketplaceProtos",
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "InMemoryLogging", package: "swift-log"),
       ] + nio,
       swiftSettings: strictSwift),
     .testTarget(
@@ -151,6 +152,7 @@ let package = Package(
       dependencies: [
         "Postgres", "MarketplaceCore", "MarketplaceStorage", "MarketplaceRPC", "RPCCore",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "InMemoryLogging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: strictSwift),

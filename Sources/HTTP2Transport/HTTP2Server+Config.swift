@@ -16,6 +16,13 @@ extension HTTP2Server {
     public var maxHeaderListBytes: Int
     /// Largest request message accepted, compressed or not; larger is RESOURCE_EXHAUSTED.
     public var maxReceiveMessageBytes: Int
+    /// Largest response message sent (before compression); a handler's larger message ends its
+    /// call with RESOURCE_EXHAUSTED, as gRPC's max send message size does.
+    public var maxSendMessageBytes: Int
+    /// Most memory decoding one request message may take. protobuf-c sizes its allocations from
+    /// a message's shape, so a small message of many tiny repeated elements can ask for far more
+    /// than its size; past this it is RESOURCE_EXHAUSTED. nil: 8 x `maxReceiveMessageBytes`.
+    public var maxRequestArenaBytes: Int?
     /// SETTINGS_INITIAL_WINDOW_SIZE: per-stream receive window.
     public var initialWindowSize: UInt32
     /// The connection-level receive window.
@@ -44,12 +51,18 @@ extension HTTP2Server {
       Self(
         host: "127.0.0.1", port: 50051, eventLoopThreads: UsableCPUs.count,
         maxConcurrentStreams: 100, maxHeaderListBytes: 16 * 1024,
-        maxReceiveMessageBytes: 4 * 1024 * 1024, initialWindowSize: 1024 * 1024,
+        maxReceiveMessageBytes: 4 * 1024 * 1024, maxSendMessageBytes: 4 * 1024 * 1024, maxRequestArenaBytes: nil,
+        initialWindowSize: 1024 * 1024,
         connectionWindowSize: 8 * 1024 * 1024, streamHighWaterMark: 64 * 1024,
         maxTimeout: .seconds(3600), idleTimeout: .seconds(300), keepaliveInterval: .seconds(7200),
         keepaliveTimeout: .seconds(20), minClientPingInterval: .seconds(300), maxPingStrikes: 2,
         shutdownGracePeriod: .seconds(10),
         rpcLogLevel: .info)
     }()
+
+    /// The arena budget each request message is decoded within.
+    public var requestArenaBudget: Int {
+      maxRequestArenaBytes ?? maxReceiveMessageBytes.multipliedReportingOverflow(by: 8).partialValue
+    }
   }
 }

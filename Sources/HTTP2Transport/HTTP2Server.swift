@@ -1,5 +1,5 @@
 public import Logging
-import NIOCore
+package import NIOCore
 import NIOPosix
 public import RPCCore
 public import ServiceLifecycle
@@ -14,6 +14,7 @@ public final class HTTP2Server: Service {
   private let logger: Logger
   private let group: MultiThreadedEventLoopGroup
   private let registry = ConnectionRegistry()
+  private let accessLog: AccessLog
   private let bound = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, any Error>])>((nil, []))
 
   public init(config: Config, router: RPCRouter, logger: Logger) {
@@ -21,6 +22,7 @@ public final class HTTP2Server: Service {
     self.router = router
     self.logger = logger
     self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.eventLoopThreads))
+    self.accessLog = AccessLog(level: config.rpcLogLevel, logger: logger)
   }
 
   /// The port the server listens on, once it does.
@@ -42,6 +44,7 @@ public final class HTTP2Server: Service {
     let router = router
     let logger = logger
     let registry = registry
+    let accessLog = accessLog
     let channel: any Channel
     do {
       channel = try await ServerBootstrap(group: group)
@@ -52,7 +55,9 @@ public final class HTTP2Server: Service {
         .childChannelInitializer { channel in
           channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(
-              H2Connection(channel: channel, config: config, router: router, logger: logger, registry: registry))
+              H2Connection(
+                channel: channel, config: config, router: router, logger: logger, registry: registry,
+                accessLog: accessLog.buffer(for: channel.eventLoop)))
           }
         }
         .bind(host: config.host, port: config.port).get()
@@ -90,12 +95,25 @@ public final class HTTP2Server: Service {
       registry.onEachConnectionLoop { $0.forceClose() }
       _ = await registry.waitUntilDrained(timeout: nil, timer: group.next())
     }
+    accessLog.close()
     let totals = registry.totals
     logger.notice(
       "stopped",
       metadata: [
         "rpcs_ok": "\(totals.ok)", "rpcs_failed": "\(totals.failed)", "rpcs_cancelled_by_client": "\(totals.cancelled)",
+        "access_log_lines_dropped": "\(accessLog.droppedLines)",
       ])
     try await group.shutdownGracefully()
+  }
+}
+
+extension HTTP2Server {
+  /// The handler every accepted connection gets, on a connection of its own: for drivers that
+  /// have no socket, such as the fuzzer on an embedded channel.
+  package static func connectionHandler(
+    channel: any Channel, config: Config, router: RPCRouter, logger: Logger
+  ) -> any ChannelHandler {
+    H2Connection(
+      channel: channel, config: config, router: router, logger: logger, registry: ConnectionRegistry(), accessLog: nil)
   }
 }

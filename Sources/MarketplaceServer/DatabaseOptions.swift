@@ -12,7 +12,7 @@ import Postgres
 struct DatabaseOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
-      "PostgreSQL to use (libpq URI or key=value string); default: MARKETPLACE_DATABASE_URL, else an embedded cluster of our own.",
+      "PostgreSQL to use (libpq URI or key=value string); default: MARKETPLACE_DATABASE_URL, else an embedded cluster of our own. A URL with a password belongs in MARKETPLACE_DATABASE_URL: arguments show in ps.",
       valueName: "url"))
   var databaseURL: String?
 

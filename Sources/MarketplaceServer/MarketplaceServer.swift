@@ -53,6 +53,20 @@ struct MarketplaceServer: AsyncParsableCommand {
   @Option(help: "Largest request message in bytes; larger is RESOURCE_EXHAUSTED.")
   var maxReceiveMessageBytes = HTTP2Server.Config.defaults.maxReceiveMessageBytes
 
+  @Option(help: "Largest response message in bytes; a larger one ends its call with RESOURCE_EXHAUSTED.")
+  var maxSendMessageBytes = HTTP2Server.Config.defaults.maxSendMessageBytes
+
+  @Option(
+    help: ArgumentHelp(
+      "Most memory decoding one request message may take, in bytes; more is RESOURCE_EXHAUSTED (default: 8 x --max-receive-message-bytes).",
+      valueName: "bytes"))
+  var maxRequestArenaBytes: Int?
+
+  @Flag(
+    help:
+      "Also serve grpc.testing.TestService and BenchmarkService (interop checks, benchmarks); never in production.")
+  var testServices = false
+
   @Option(help: "Largest request header list in bytes (SETTINGS_MAX_HEADER_LIST_SIZE).")
   var maxHeaderListBytes = HTTP2Server.Config.defaults.maxHeaderListBytes
 
@@ -76,6 +90,8 @@ struct MarketplaceServer: AsyncParsableCommand {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
     guard maxConcurrentStreams > 0 else { throw ValidationError("--max-concurrent-streams must be positive") }
     guard maxReceiveMessageBytes > 0 else { throw ValidationError("--max-receive-message-bytes must be positive") }
+    guard maxSendMessageBytes > 0 else { throw ValidationError("--max-send-message-bytes must be positive") }
+    guard (maxRequestArenaBytes ?? 1) > 0 else { throw ValidationError("--max-request-arena-bytes must be positive") }
     guard eventLoopThreads > 0 else { throw ValidationError("--event-loop-threads must be positive") }
   }
 
@@ -89,6 +105,8 @@ struct MarketplaceServer: AsyncParsableCommand {
     config.eventLoopThreads = eventLoopThreads
     config.maxConcurrentStreams = UInt32(maxConcurrentStreams)
     config.maxReceiveMessageBytes = maxReceiveMessageBytes
+    config.maxSendMessageBytes = maxSendMessageBytes
+    config.maxRequestArenaBytes = maxRequestArenaBytes
     config.maxHeaderListBytes = maxHeaderListBytes
     config.idleTimeout = idleTimeoutSeconds > 0 ? .seconds(idleTimeoutSeconds) : nil
     config.keepaliveInterval = keepaliveIntervalSeconds > 0 ? .seconds(keepaliveIntervalSeconds) : nil
@@ -105,7 +123,7 @@ struct MarketplaceServer: AsyncParsableCommand {
     let health = HealthService()
     let databaseServices = [""] + MarketplaceServices.databaseBackedServiceNames
     for service in databaseServices { health.setStatus(.serving, for: service) }
-    let router = StandardServiceSet.router(health: health) { router in
+    let router = StandardServiceSet.router(health: health, testServices: testServices) { router in
       MarketplaceServices.register(with: &router, pool: pool, logger: logger)
     }
     let server = HTTP2Server(config: config, router: router, logger: logger)
@@ -113,7 +131,8 @@ struct MarketplaceServer: AsyncParsableCommand {
     services += [
       pool,
       DatabaseHealthMonitor(
-        pool: pool, health: health, services: databaseServices, interval: .milliseconds(500), logger: logger),
+        connection: pool.config.connection, health: health, services: databaseServices,
+        interval: .milliseconds(500), logger: logger),
       server,
     ]
     let group = ServiceGroup(

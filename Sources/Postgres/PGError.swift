@@ -1,9 +1,12 @@
+public import Logging
+
 /// An error from PostgreSQL, libpq or the pool.
 ///
 /// `description` is deliberately generic (the kind and SQLSTATE only), so that logging or
 /// forwarding `"\(error)"` leaks no data: server messages and DETAIL lines quote row values, and
-/// constraint names are internals. For debugging use `String(reflecting: error)`, which has
-/// everything. Nothing here is ever meant for a client: callers map `kind` and `sqlState` to
+/// constraint names are internals. Logs take `logMetadata` (SQLSTATE, constraint, table, the
+/// statement's text: names, never values). `String(reflecting: error)` has everything, the
+/// server's message and DETAIL included: for a debugger, never for a log. Nothing here is ever meant for a client: callers map `kind` and `sqlState` to
 /// their own errors (e.g. 23P01 on `bookings_no_overlap` means the dates are taken).
 public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
   /// What went wrong, coarsely. Callers usually switch on this, then on `sqlState`.
@@ -47,6 +50,9 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
   public var schema: String?
   public var table: String?
   public var column: String?
+  /// The start of the failing statement's SQL text (its values are bound parameters, never in
+  /// the text).
+  public var statement: String?
 
   public init(_ kind: Kind, _ message: String, sqlState: SQLState? = nil) {
     self.kind = kind
@@ -68,6 +74,24 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     return text
   }
 
+  /// What a log line may say about the error: no message, DETAIL or HINT (they quote values).
+  public var logMetadata: Logger.Metadata {
+    var metadata: Logger.Metadata = ["db.error": "\(kind)"]
+    if let sqlState { metadata["db.sqlstate"] = "\(sqlState.code)" }
+    if let constraint { metadata["db.constraint"] = "\(constraint)" }
+    if let table { metadata["db.table"] = "\(table)" }
+    if let column { metadata["db.column"] = "\(column)" }
+    if let statement { metadata["db.statement"] = "\(statement)" }
+    return metadata
+  }
+
+  /// The same error, naming the statement it came from.
+  func from(_ sql: SQL) -> PGError {
+    var error = self
+    error.statement = sql.logSummary
+    return error
+  }
+
   public var debugDescription: String {
     var parts = ["kind: \(kind)"]
     if let sqlState {
@@ -81,6 +105,7 @@ public struct PGError: Error, Sendable, CustomStringConvertible, CustomDebugStri
     if let schema { parts.append("schema: \(schema)") }
     if let table { parts.append("table: \(table)") }
     if let column { parts.append("column: \(column)") }
+    if let statement { parts.append("statement: \(statement)") }
     return "PGError(" + parts.joined(separator: ", ") + ")"
   }
 }

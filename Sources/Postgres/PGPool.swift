@@ -307,9 +307,10 @@ public final class PGPool: Service, Sendable {
       }
       for waiter in waiters { waiter.continuation.resume(returning: .retry) }
       let level: Logger.Level = failures == 1 ? .warning : .debug
+      // libpq's message says why (refused, no such role, bad password) without the password.
       logger.log(
         level: level, "cannot connect to the database",
-        metadata: ["db.error": "\(String(reflecting: error))", "db.failures": "\(failures)"])
+        metadata: ["db.error": "\(error.message)", "db.failures": "\(failures)"])
       var lost = error
       lost.kind = .connectionLost
       throw lost

@@ -34,6 +34,24 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
 
   public var description: String { text }
 
+  /// The text's first 120 characters, whitespace runs collapsed: enough to name the statement in
+  /// a log line.
+  var logSummary: String {
+    var summary = ""
+    var lastWasSpace = false
+    for character in text {
+      if summary.count >= 120 { return summary + "…" }
+      if character.isWhitespace {
+        if !lastWasSpace, !summary.isEmpty { summary.append(" ") }
+        lastWasSpace = true
+      } else {
+        summary.append(character)
+        lastWasSpace = false
+      }
+    }
+    return summary
+  }
+
   public struct StringInterpolation: StringInterpolationProtocol {
     var text: String
     var bindings = PGBindings()

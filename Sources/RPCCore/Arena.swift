@@ -17,15 +17,25 @@ public final class Arena: ManagedBuffer<Arena.State, UInt8> {
     var cursor: UnsafeMutableRawPointer?
     var remaining = 0
     var extraChunks: [UnsafeMutableRawPointer] = []
+    /// Bytes handed out since the last reset, and the most `allocateWithinBudget` may reach.
+    var allocated = 0
+    var budget = Int.max
+    var budgetExceeded = false
   }
 
-  /// A new, empty arena.
-  public static func make() -> Arena {
+  /// A new, empty arena; `budget` bounds `allocateWithinBudget(byteCount:)`.
+  public static func make(budget: Int = .max) -> Arena {
     let arena = unsafeDowncast(
-      Arena.create(minimumCapacity: inlineCapacity + alignment) { _ in State() }, to: Arena.self)
+      Arena.create(minimumCapacity: inlineCapacity + alignment) { _ in State(budget: budget) }, to: Arena.self)
     arena.reset()
     return arena
   }
+
+  /// Whether an `allocateWithinBudget` was refused since the last reset.
+  public var budgetExceeded: Bool { header.budgetExceeded }
+
+  /// The most bytes `allocateWithinBudget` may hand out in all.
+  public var budget: Int { header.budget }
 
   deinit {
     for chunk in header.extraChunks { chunk.deallocate() }
@@ -34,12 +44,23 @@ public final class Arena: ManagedBuffer<Arena.State, UInt8> {
   /// Returns `byteCount` bytes aligned to 16, valid until `reset()` or the arena's end.
   public func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
     let size = max(Self.alignment, (byteCount + Self.alignment - 1) & ~(Self.alignment - 1))
+    header.allocated &+= size
     if size <= header.remaining, let cursor = header.cursor {
       header.cursor = cursor + size
       header.remaining -= size
       return cursor
     }
     return allocateChunk(size)
+  }
+
+  /// `allocate(byteCount:)`, or nil (and `budgetExceeded` set) when it would take the arena past
+  /// its budget: for decoding untrusted input.
+  public func allocateWithinBudget(byteCount: Int) -> UnsafeMutableRawPointer? {
+    guard byteCount <= header.budget &- header.allocated else {
+      header.budgetExceeded = true
+      return nil
+    }
+    return allocate(byteCount: byteCount)
   }
 
   private func allocateChunk(_ size: Int) -> UnsafeMutableRawPointer {
@@ -84,5 +105,7 @@ public final class Arena: ManagedBuffer<Arena.State, UInt8> {
     let aligned = base.alignedUp(toMultipleOf: Self.alignment)
     header.cursor = aligned
     header.remaining = Self.inlineCapacity
+    header.allocated = 0
+    header.budgetExceeded = false
   }
 }

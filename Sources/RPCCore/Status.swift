@@ -43,6 +43,10 @@ public struct Status: Sendable, Hashable, CustomStringConvertible {
       }
     }
 
+    /// `name` as bytes, built once per code: for log lines formatted without Strings.
+    public var nameUTF8: [UInt8] { Self.namesUTF8[rawValue] }
+    private static let namesUTF8 = allCases.map { Array($0.name.utf8) }
+
     /// The `grpc-status` header value, without allocating for the common codes.
     public var headerValue: StaticString {
       switch self {

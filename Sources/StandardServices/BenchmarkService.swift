@@ -12,20 +12,25 @@ public struct BenchmarkService: Grpc_Testing_BenchmarkService.ServiceProtocol {
     router.registerInlineUnary(
       Grpc_Testing_BenchmarkService.Method.unaryCall, Grpc_Testing_SimpleRequest.self,
       Grpc_Testing_SimpleResponse.self, replacing: true
-    ) { request, _, response in
-      Self.answer(request, into: response)
+    ) { request, context, response in
+      try Self.answer(request, context: context, into: response)
     }
   }
 
-  static func answer(_ request: Grpc_Testing_SimpleRequest.View, into response: Grpc_Testing_SimpleResponse.Builder) {
+  /// A payload of the requested size, refused before it is built if it could not be sent.
+  static func answer(
+    _ request: Grpc_Testing_SimpleRequest.View, context: ServerContext,
+    into response: Grpc_Testing_SimpleResponse.Builder
+  ) throws(RPCError) {
     let size = Int(max(0, request.responseSize))
+    try context.checkResponseSize(size)
     response.payload.setBody(count: size) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
   }
 
   public func unaryCall(
     _ request: Grpc_Testing_SimpleRequest.View, context: ServerContext, response: Grpc_Testing_SimpleResponse.Builder
   ) async throws {
-    Self.answer(request, into: response)
+    try Self.answer(request, context: context, into: response)
   }
 
   public func streamingCall(
@@ -33,7 +38,7 @@ public struct BenchmarkService: Grpc_Testing_BenchmarkService.ServiceProtocol {
     responses: ResponseMessages<Grpc_Testing_SimpleResponse>
   ) async throws {
     for try await request in requests {
-      try await responses.send { Self.answer(request, into: $0) }
+      try await responses.send { try Self.answer(request, context: context, into: $0) }
     }
   }
 
@@ -43,6 +48,7 @@ public struct BenchmarkService: Grpc_Testing_BenchmarkService.ServiceProtocol {
   ) async throws {
     var size: Int32 = 0
     for try await request in requests { size = request.responseSize }
+    try context.checkResponseSize(Int(size))
     response.payload.setBody(count: Int(max(0, size))) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
   }
 
@@ -52,7 +58,7 @@ public struct BenchmarkService: Grpc_Testing_BenchmarkService.ServiceProtocol {
     responses: ResponseMessages<Grpc_Testing_SimpleResponse>
   ) async throws {
     while !context.isCancelled {
-      try await responses.send { Self.answer(request, into: $0) }
+      try await responses.send { try Self.answer(request, context: context, into: $0) }
     }
   }
 

@@ -1,16 +1,20 @@
 import MarketplaceProtos
 public import RPCCore
 
-/// The built-in services every server of ours serves: health, reflection, and the gRPC testing
-/// services used for interop checks and benchmarks.
+/// The built-in services: health and reflection always; the gRPC testing services (interop
+/// checks, benchmarks) only when asked for, since they answer with whatever sizes a client asks.
 public enum StandardServiceSet {
   /// A router with the standard services; `extra` registers more before reflection is added, so
-  /// reflection lists them too.
-  public static func router(health: HealthService, extra: (inout RPCRouter) -> Void = { _ in }) -> RPCRouter {
+  /// reflection lists exactly what is served.
+  public static func router(
+    health: HealthService, testServices: Bool, extra: (inout RPCRouter) -> Void = { _ in }
+  ) -> RPCRouter {
     var router = RPCRouter()
     health.registerMethods(with: &router)
-    TestService().registerMethods(with: &router)
-    BenchmarkService().register(with: &router)
+    if testServices {
+      TestService().registerMethods(with: &router)
+      BenchmarkService().register(with: &router)
+    }
     extra(&router)
     let reflection = ReflectionService(
       services: router.serviceNames + [

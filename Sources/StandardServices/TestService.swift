@@ -25,6 +25,7 @@ public struct TestService: Grpc_Testing_TestService.ServiceProtocol {
       throw RPCError(code: Status.Code(rawValue: Int(status.code)) ?? .unknown, message: status.message)
     }
     if request.responseCompressed?.value == true { context.responseEncoding = .gzip }
+    try context.checkResponseSize(Int(request.responseSize))
     fill(response.payload, size: request.responseSize)
   }
 
@@ -95,6 +96,7 @@ public struct TestService: Grpc_Testing_TestService.ServiceProtocol {
     if request.responseParameters.contains(where: { $0.compressed?.value == true }) {
       context.responseEncoding = .gzip
     }
+    for parameters in request.responseParameters { try context.checkResponseSize(Int(parameters.size)) }
     for parameters in request.responseParameters {
       if parameters.intervalUs > 0 {
         try await Task.sleep(for: .microseconds(Int64(parameters.intervalUs)))

@@ -1,3 +1,4 @@
+import InMemoryLogging
 import Logging
 import MarketplaceProtos
 import NIOCore
@@ -14,12 +15,15 @@ final class EmbeddedServer {
   let channel = EmbeddedChannel()
   let client = H2TestClient()
 
-  init(config: HTTP2Server.Config = .defaults) throws {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    let router = StandardServiceSet.router(health: HealthService())
+  init(
+    config: HTTP2Server.Config = .defaults,
+    router: RPCRouter = StandardServiceSet.router(health: HealthService(), testServices: true),
+    logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+  ) throws {
     try channel.pipeline.syncOperations.addHandler(
-      H2Connection(channel: channel, config: config, router: router, logger: logger, registry: ConnectionRegistry()))
+      H2Connection(
+        channel: channel, config: config, router: router, logger: logger, registry: ConnectionRegistry(),
+        accessLog: nil))
     try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
     try exchange()
   }
@@ -71,7 +75,7 @@ struct H2ConnectionTests {
     #expect(response.trailer("grpc-status") == "0")
     #expect(response.closed && response.resetCode == nil)
     let message = try #require(response.messages.first)
-    let view = try #require(Grpc_Testing_SimpleResponse.parse(message))
+    let view = try Grpc_Testing_SimpleResponse.parse(message)
     #expect(view.payload?.body.count == 10)
   }
 
@@ -81,7 +85,7 @@ struct H2ConnectionTests {
     server.client.maxDataFrameBytes = bytes
     let response = try server.call(path: Self.unaryPath, body: H2TestClient.frame(Self.simpleRequest(size: 33)))
     #expect(response.trailer("grpc-status") == "0")
-    #expect(try Grpc_Testing_SimpleResponse.parse(#require(response.messages.first))?.payload?.body.count == 33)
+    #expect(try Grpc_Testing_SimpleResponse.parse(#require(response.messages.first)).payload?.body.count == 33)
   }
 
   @Test("many calls on one connection")
@@ -94,7 +98,7 @@ struct H2ConnectionTests {
     for (size, id) in ids.enumerated() {
       let response = try #require(server.client.responses[id])
       #expect(response.trailer("grpc-status") == "0")
-      #expect(try Grpc_Testing_SimpleResponse.parse(#require(response.messages.first))?.payload?.body.count == size)
+      #expect(try Grpc_Testing_SimpleResponse.parse(#require(response.messages.first)).payload?.body.count == size)
     }
   }
 
@@ -182,5 +186,55 @@ struct H2ConnectionTests {
     connection.goAway()
     try server.exchange()
     #expect(server.client.goawayErrorCode == 0)
+  }
+
+  static let unsized = MethodDescriptor(service: "test.Limits", method: "Unsized")
+
+  /// A router whose one method answers with a payload of the requested size, unchecked.
+  static func unsizedRouter() -> RPCRouter {
+    var router = RPCRouter()
+    router.registerInlineUnary(Self.unsized, Grpc_Testing_SimpleRequest.self, Grpc_Testing_SimpleResponse.self) {
+      request, _, response in
+      response.payload.setBody(count: Int(request.responseSize)) { $0.initializeMemory(as: UInt8.self, repeating: 7) }
+    }
+    return router
+  }
+
+  @Test("a response over the max send size ends its call with RESOURCE_EXHAUSTED, whoever built it")
+  func sendLimit() throws {
+    var config = HTTP2Server.Config.defaults
+    config.maxSendMessageBytes = 1000
+    let server = try EmbeddedServer(config: config, router: Self.unsizedRouter())
+    let fits = try server.call(path: Self.unsized.path, body: H2TestClient.frame(Self.simpleRequest(size: 900)))
+    #expect(fits.grpcStatus == "0")
+    #expect(try Grpc_Testing_SimpleResponse.parse(#require(fits.messages.first)).payload?.body.count == 900)
+    let tooBig = try server.call(path: Self.unsized.path, body: H2TestClient.frame(Self.simpleRequest(size: 2000)))
+    #expect(tooBig.grpcStatus == "8")
+    #expect(tooBig.messages.isEmpty)
+    // The connection goes on.
+    let again = try server.call(path: Self.unsized.path, body: H2TestClient.frame(Self.simpleRequest(size: 10)))
+    #expect(again.grpcStatus == "0")
+  }
+
+  /// An error whose debug text quotes data, as a database error's DETAIL line does.
+  struct DataQuotingError: Error, CustomStringConvertible, CustomDebugStringConvertible {
+    var description: String { "DataQuotingError" }
+    var debugDescription: String { "DataQuotingError(detail: Key (email)=(alice@example.com) already exists.)" }
+  }
+
+  @Test("a handler's unexpected error is logged by type and description, never its debug text")
+  func errorLogsQuoteNoData() throws {
+    let logs = InMemoryLogHandler()
+    var router = RPCRouter()
+    router.registerInlineUnary(Self.unsized, Grpc_Testing_SimpleRequest.self, Grpc_Testing_SimpleResponse.self) {
+      _, _, _ in throw DataQuotingError()
+    }
+    let server = try EmbeddedServer(router: router, logger: Logger(label: "test") { _ in logs })
+    let response = try server.call(path: Self.unsized.path, body: H2TestClient.frame(Self.simpleRequest(size: 1)))
+    #expect(response.grpcStatus == "13")
+    let failure = try #require(logs.entries.first { $0.message == "handler failed" })
+    #expect(failure.metadata["error"] == "DataQuotingError")
+    let everything = logs.entries.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
+    #expect(!everything.contains("alice@example.com"))
   }
 }

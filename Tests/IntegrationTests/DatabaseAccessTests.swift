@@ -1,3 +1,4 @@
+import InMemoryLogging
 import Logging
 import MarketplaceRPC
 import Postgres
@@ -82,6 +83,29 @@ struct DatabaseAccessTests {
       }
       #expect(error?.code == .internal)
       #expect(error?.message == "internal error")
+    }
+  }
+
+  @Test("a failing statement is logged by SQLSTATE, constraint and statement; never the values it quotes")
+  func errorLogsQuoteNoData() async throws {
+    let logs = InMemoryLogHandler()
+    try await TestDatabase.withPool { pool, _ in
+      let database = DatabaseAccess(pool: pool, logger: Logger(label: "test") { _ in logs })
+      let secret = "hunter2-\(UInt32.random(in: 0...UInt32.max))"
+      let error = await Self.rpcError {
+        _ = try await database.transaction(Self.context()) { session in
+          try session.execute("CREATE TEMP TABLE accounts (email text CONSTRAINT accounts_email_key UNIQUE)")
+          try session.execute("INSERT INTO accounts VALUES (\(secret))")
+          try session.execute("INSERT INTO accounts VALUES (\(secret))")
+        }
+      }
+      #expect(error?.code == .internal)
+      let entry = try #require(logs.entries.first { $0.message == "database error" })
+      #expect(entry.metadata["db.sqlstate"] == "23505")
+      #expect(entry.metadata["db.constraint"] == "accounts_email_key")
+      #expect(entry.metadata["db.statement"] == "INSERT INTO accounts VALUES ($1)")
+      let everything = logs.entries.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
+      #expect(!everything.contains(secret))
     }
   }
 }

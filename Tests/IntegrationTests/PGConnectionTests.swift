@@ -312,4 +312,23 @@ struct PGConnectionTests {
     #expect(error?.kind == .connectionLost)
     #expect(error?.isUnavailable == true)
   }
+
+  @Test(
+    "a connection error never quotes the password, however the URL is spelled",
+    arguments: [
+      "postgresql://app:S3cr3t-pw@/app?host=/nonexistent-socket-dir",
+      "postgresql://app:S3cr3t%2Dpw@/app?host=/nonexistent-socket-dir",
+      "postgresql://app:S3cr3t-pw%zz@/app?host=/nonexistent-socket-dir",
+      "postgresql://app:S3cr3t-pw@/app?host=/nonexistent-socket-dir&bogus=1",
+      "host=/nonexistent-socket-dir dbname=app user=app password=S3cr3t-pw",
+      "host=/nonexistent-socket-dir dbname=app password='S3cr3t-pw' nonsense",
+    ])
+  func connectErrorsHideThePassword(_ url: String) async throws {
+    let error = await #expect(throws: PGError.self) {
+      try await PGConnection.connect(options: PGConnection.Options(conninfo: url), logger: TestDatabase.logger)
+    }
+    let everything = "\(error.map { String(reflecting: $0) } ?? "")"
+    #expect(everything.contains("could not connect"))
+    #expect(!everything.contains("S3cr3t"))
+  }
 }

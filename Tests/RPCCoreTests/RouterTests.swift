@@ -5,7 +5,8 @@ import Testing
 struct RouterTests {
   static func handler(_ service: String, _ method: String) -> RPCHandler {
     RPCHandler(
-      method: MethodDescriptor(service: service, method: method), decode: { _, _ in nil },
+      method: MethodDescriptor(service: service, method: method),
+      decode: { _, _ throws(MessageDecodingError) in throw .malformed },
       body: .unary { _, _ in throw RPCError(code: .internal, message: "unused") })
   }
 

@@ -69,7 +69,7 @@ struct ServerCallTests {
   }
 
   static func send(_ bytes: [UInt8], to call: ServerCall) {
-    bytes.withUnsafeBytes { call.receive($0) }
+    _ = bytes.withUnsafeBytes { call.receive($0) }
   }
 
   /// Runs a call on the test executor: `drive` feeds it, and the recorded parts come back once it finished.

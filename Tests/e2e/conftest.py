@@ -7,11 +7,15 @@ Server under test: ``--target host:port`` or ``$MARKETPLACE_E2E_TARGET``
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 sys.dont_write_bytecode = True
@@ -23,6 +27,7 @@ import e2e_stubs  # noqa: E402
 from e2e_util import RPC_TIMEOUT, parse_target  # noqa: E402
 
 TARGET_ENV = "MARKETPLACE_E2E_TARGET"
+SERVER_BIN_ENV = "MARKETPLACE_SERVER_BIN"
 
 # grpc-core channel options: no proxy from the environment, no retries that would
 # mask the server's first answer.
@@ -166,3 +171,72 @@ def seeded():
                             capture_output=True, text=True, timeout=300)
     # A database seeded by an earlier run of the suite is fine; anything else is not.
     assert result.returncode == 0 or "already has users" in result.stderr, result.stderr
+
+
+class OwnServer:
+    """A server process of this test's own, on a free loopback port."""
+
+    def __init__(self, *args: str, embedded_database: bool = False, test_services: bool = True):
+        binary = os.environ.get(SERVER_BIN_ENV)
+        if not binary:
+            pytest.fail(f"set {SERVER_BIN_ENV} to the marketplace-server binary for lifecycle tests")
+        self.log = []
+        env = dict(os.environ)
+        if embedded_database:  # no URL: the server runs a cluster of its own (see --data-dir)
+            env.pop("MARKETPLACE_DATABASE_URL", None)
+        self.proc = subprocess.Popen(
+            [binary, "--host", "127.0.0.1", "--port", "0", "--log-level", "info",
+             *(["--test-services"] if test_services else []), *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        self.port = None
+        deadline = time.monotonic() + 20
+        while self.port is None:
+            line = self.proc.stderr.readline()
+            if not line:
+                raise AssertionError(f"server exited at start: {''.join(self.log)}")
+            self.log.append(line)
+            match = re.search(r"address=127\.0\.0\.1:(\d+).*listening", line)
+            if match:
+                self.port = int(match.group(1))
+            if time.monotonic() > deadline:
+                raise AssertionError("server did not report its port")
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def peak_rss_kib(self) -> int:
+        """The process's peak resident set size so far (VmHWM), in KiB."""
+        with open(f"/proc/{self.proc.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmHWM in /proc/PID/status")
+
+    def terminate_and_wait(self, timeout: float = 20) -> int:
+        """SIGTERM, then the exit status once the process ended and its log was read to the end."""
+        self.proc.send_signal(signal.SIGTERM)
+        status = self.proc.wait(timeout=timeout)
+        self._drainer.join(timeout=timeout)
+        return status
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def own_server():
+    servers = []
+
+    def start(*args: str, **options) -> OwnServer:
+        server = OwnServer(*args, **options)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.kill()

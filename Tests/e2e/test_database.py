@@ -16,7 +16,6 @@ import uuid
 import grpc
 import pytest
 
-from test_lifecycle import own_server  # noqa: F401 - fixture
 
 RUN_AS = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
@@ -67,11 +66,11 @@ def data_dir():
     subprocess.run(["rm", "-rf", directory], check=False)
 
 
-def embedded_server(own_server, data_dir):  # noqa: F811
+def embedded_server(own_server, data_dir):
     return own_server("--data-dir", data_dir, "--shutdown-grace-seconds", "2", embedded_database=True)
 
 
-def test_embedded_cluster_from_nothing_then_reused(own_server, data_dir, pb):  # noqa: F811
+def test_embedded_cluster_from_nothing_then_reused(own_server, data_dir, pb):
     serving = pb.health_pb2.HealthCheckResponse.SERVING
     first = embedded_server(own_server, data_dir)
     assert health_status(pb, first.port) == serving
@@ -86,7 +85,7 @@ def test_embedded_cluster_from_nothing_then_reused(own_server, data_dir, pb):  #
     assert not any("applied migration" in line for line in second.log), "migrations ran twice"
 
 
-def test_database_outage_is_not_serving_then_recovers(own_server, data_dir, pb):  # noqa: F811
+def test_database_outage_is_not_serving_then_recovers(own_server, data_dir, pb):
     serving = pb.health_pb2.HealthCheckResponse.SERVING
     not_serving = pb.health_pb2.HealthCheckResponse.NOT_SERVING
     server = embedded_server(own_server, data_dir)
@@ -96,7 +95,8 @@ def test_database_outage_is_not_serving_then_recovers(own_server, data_dir, pb):
     assert get_property_status(pb, server.port) == grpc.StatusCode.NOT_FOUND
 
     pg_ctl(cluster, "stop", "-m", "fast", "-w")
-    wait_for(lambda: health_status(pb, server.port) == not_serving, 5, "NOT_SERVING while PostgreSQL is down")
+    gone_in = wait_for(lambda: health_status(pb, server.port) == not_serving, 5, "NOT_SERVING while PostgreSQL is down")
+    assert gone_in <= 2.0, f"still SERVING {gone_in:.2f} s after PostgreSQL stopped"
     assert health_status(pb, server.port, "marketplace.v1.PropertyService") == not_serving
     # Calls that need the database fail fast with UNAVAILABLE (retryable), not a hang or INTERNAL.
     for _ in range(3):
@@ -117,3 +117,54 @@ def test_database_outage_is_not_serving_then_recovers(own_server, data_dir, pb):
         check=True, capture_output=True, text=True, timeout=30).stdout.strip()
     assert int(count) <= 10, f"{count} connections from the server"
     assert server.terminate_and_wait() == 0, "".join(server.log)
+
+
+def test_a_saturated_pool_is_still_serving(own_server, data_dir, pb):
+    """Health judges reachability on a connection of its own: with both pool connections stuck
+    behind a lock and calls queueing for them, the database still answers, so health says SERVING."""
+    serving = pb.health_pb2.HealthCheckResponse.SERVING
+    server = own_server("--data-dir", data_dir, "--database-connections", "2", "--shutdown-grace-seconds", "2",
+                        embedded_database=True)
+    cluster = f"{data_dir}/postgres"
+    locker = subprocess.Popen(
+        RUN_AS + [pg_tool("psql"), "-h", cluster, "-U", "postgres", "-d", "marketplace", "-Atc",
+                  "BEGIN; LOCK TABLE properties IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)  # the lock is taken
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            stub = pb.properties_pb2_grpc.PropertyServiceStub(channel)
+            calls = [stub.GetProperty.future(pb.properties_pb2.GetPropertyRequest(property_id=str(uuid.uuid4())),
+                                             timeout=20) for _ in range(30)]
+            statuses = []
+            started = time.monotonic()
+            while time.monotonic() - started < 2.5:
+                statuses.append(health_status(pb, server.port))
+                time.sleep(0.1)
+            assert not any(call.done() for call in calls), "the calls should wait behind the lock"
+            assert statuses == [serving] * len(statuses), statuses
+            for call in calls:
+                try:
+                    call.result(timeout=20)
+                except grpc.RpcError as err:
+                    assert err.code() == grpc.StatusCode.NOT_FOUND, err.details()
+        assert locker.wait(timeout=20) == 0, locker.stderr.read()
+    finally:
+        if locker.poll() is None:
+            locker.kill()
+    assert server.terminate_and_wait() == 0, "".join(server.log)
+
+
+def test_no_log_line_shows_the_database_password(pb):
+    """A URL with a password (it belongs in MARKETPLACE_DATABASE_URL, not in ps) never reaches a log:
+    not at start-up, not in the connection errors, however malformed."""
+    binary = os.environ["MARKETPLACE_SERVER_BIN"]
+    for url in ["postgresql://app:S3cr3t-pw@/app?host=/nonexistent-socket-dir",
+                "postgresql://app:S3cr3t-pw%zz@/app?host=/nonexistent-socket-dir"]:
+        env = dict(os.environ, MARKETPLACE_DATABASE_URL=url)
+        result = subprocess.run([binary, "--port", "0", "--log-level", "trace"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode != 0
+        output = result.stdout + result.stderr
+        assert "cannot connect to the database" in output, output
+        assert "S3cr3t" not in output, output

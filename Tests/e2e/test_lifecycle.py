@@ -7,11 +7,7 @@ keepalive interval). The shutdown tests start servers of their own from
 
 from __future__ import annotations
 
-import os
-import re
 import signal
-import subprocess
-import threading
 import time
 
 import grpc
@@ -20,8 +16,6 @@ import pytest
 
 from e2e_util import RPC_TIMEOUT
 from h2raw import RawH2Connection, grpc_frame
-
-SERVER_BIN_ENV = "MARKETPLACE_SERVER_BIN"
 
 
 def test_server_pings_a_quiet_connection(target):
@@ -43,62 +37,6 @@ def test_ping_flood_gets_goaway_enhance_your_calm(target):
         assert raw.goaway is not None, "expected GOAWAY after a ping flood"
         assert raw.goaway.error_code == h2.errors.ErrorCodes.ENHANCE_YOUR_CALM
         assert raw.goaway.additional_data == b"too_many_pings"
-
-
-class OwnServer:
-    """A server process of this test's own, on a free loopback port."""
-
-    def __init__(self, *args: str, embedded_database: bool = False):
-        binary = os.environ.get(SERVER_BIN_ENV)
-        if not binary:
-            pytest.fail(f"set {SERVER_BIN_ENV} to the marketplace-server binary for lifecycle tests")
-        self.log = []
-        env = dict(os.environ)
-        if embedded_database:  # no URL: the server runs a cluster of its own (see --data-dir)
-            env.pop("MARKETPLACE_DATABASE_URL", None)
-        self.proc = subprocess.Popen(
-            [binary, "--host", "127.0.0.1", "--port", "0", "--log-level", "info", *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        self.port = None
-        deadline = time.monotonic() + 20
-        while self.port is None:
-            line = self.proc.stderr.readline()
-            if not line:
-                raise AssertionError(f"server exited at start: {''.join(self.log)}")
-            self.log.append(line)
-            match = re.search(r"address=127\.0\.0\.1:(\d+).*listening", line)
-            if match:
-                self.port = int(match.group(1))
-            if time.monotonic() > deadline:
-                raise AssertionError("server did not report its port")
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self):
-        for line in self.proc.stderr:
-            self.log.append(line)
-
-    def terminate_and_wait(self, timeout: float = 20) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-
-@pytest.fixture
-def own_server():
-    servers = []
-
-    def start(*args: str, **options) -> OwnServer:
-        server = OwnServer(*args, **options)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.kill()
 
 
 def streaming_call_pausing(pb, port: int, pause_us: int):
@@ -217,3 +155,24 @@ def test_fast_sender_to_a_stalled_handler_is_held_back(own_server, pb):
         grown = vm_rss_kb(server.proc.pid) - before
         assert sent < 300, "the server kept reading requests its handler had not taken"
         assert grown < 16_000, f"server grew by {grown} kB"
+
+
+def test_access_log_is_on_by_default_and_flushed_at_shutdown(own_server, pb):
+    """Started with no logging flags, the server writes one line per RPC (batched off the call
+    path), and SIGTERM writes the last of them before the process ends."""
+    server = own_server()
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        stub = pb.test_pb2_grpc.TestServiceStub(channel)
+        for _ in range(25):
+            stub.EmptyCall(pb.empty_pb2.Empty(), timeout=RPC_TIMEOUT)
+        with pytest.raises(grpc.RpcError):
+            stub.UnimplementedCall(pb.empty_pb2.Empty(), timeout=RPC_TIMEOUT)
+    assert server.terminate_and_wait() == 0, "".join(server.log)
+    lines = [line for line in server.log if line.rstrip().endswith("[HTTP2Transport] rpc")]
+    ok = [line for line in lines if "rpc.method=/grpc.testing.TestService/EmptyCall rpc.status=OK" in line]
+    assert len(ok) == 25, "".join(lines)
+    assert any("rpc.method=/grpc.testing.TestService/UnimplementedCall rpc.status=UNIMPLEMENTED" in line
+               for line in lines), "".join(lines)
+    assert all(" info marketplace: peer.address=ipv4:127.0.0.1:" in line for line in lines), "".join(lines)
+    stopped = [line for line in server.log if "stopped" in line and "access_log_lines_dropped=0" in line]
+    assert stopped, "".join(server.log[-5:])

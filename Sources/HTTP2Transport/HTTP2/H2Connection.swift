@@ -43,9 +43,16 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
   /// (deleting an nghttp2 session does not call on_stream_close).
   private var firstStream: H2Stream?
 
+  /// Where this connection's calls write their log line; nil when the line is not written.
+  let accessLog: AccessLogBuffer?
+  /// `peer`'s bytes, for the access log.
+  private(set) var peerUTF8: [UInt8] = Array("unknown".utf8)
+
   init(
-    channel: any Channel, config: HTTP2Server.Config, router: RPCRouter, logger: Logger, registry: ConnectionRegistry
+    channel: any Channel, config: HTTP2Server.Config, router: RPCRouter, logger: Logger, registry: ConnectionRegistry,
+    accessLog: AccessLogBuffer?
   ) {
+    self.accessLog = accessLog
     self.eventLoop = channel.eventLoop
     self.allocator = channel.allocator
     self.config = config
@@ -70,6 +77,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       case .v6: peer = "ipv6:[\(address.ipAddress ?? "")]:\(address.port ?? 0)"
       case .unixDomainSocket: peer = "unix:\(address.pathname ?? "")"
       }
+      peerUTF8 = Array(peer.utf8)
     }
     session = H2Connection.makeSession(for: self)
     var settings = [
@@ -201,6 +209,34 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     }
   }
 
+  // MARK: Partial request messages
+
+  /// Bytes of request messages received in part, across streams, and the streams holding them,
+  /// oldest first. A message's bytes are kept until it is complete, so without a bound 100
+  /// streams could each hold most of a max-size message at once. Over `partialMessageBudget`,
+  /// only the oldest partial message gets stream credit back: it can always complete, so the
+  /// connection never deadlocks, and each other stream can add at most its window meanwhile.
+  private var partialMessageBytes = 0
+  private var partialMessageStreams: [H2Stream] = []
+  private var partialMessageBudget: Int { config.connectionWindowSize }
+
+  func partialMessageMustWait(_ stream: H2Stream) -> Bool {
+    partialMessageBytes > partialMessageBudget && stream.partialBytes > 0
+      && partialMessageStreams.first !== stream
+  }
+
+  func partialMessageChanged(_ stream: H2Stream, to bytes: Int) {
+    partialMessageBytes += bytes - stream.partialBytes
+    let wasHolding = stream.partialBytes > 0
+    stream.partialBytes = bytes
+    if bytes > 0, !wasHolding {
+      partialMessageStreams.append(stream)
+    } else if bytes == 0, wasHolding {
+      partialMessageStreams.removeAll { $0 === stream }
+      for waiting in partialMessageStreams { waiting.releaseWithheldCredit() }
+    }
+  }
+
   // MARK: Streams
 
   func streamOpened(_ stream: H2Stream) {
@@ -245,8 +281,8 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     }
   }
 
-  /// Whether the per-RPC log line is written at all; decided once per connection.
-  private(set) lazy var logsRPCs = logger.logLevel <= config.rpcLogLevel
+  /// `config.requestArenaBudget`, computed once.
+  private(set) lazy var requestArenaBudget = config.requestArenaBudget
 
   /// One timer for the connection's life: when it fires it checks how long the connection has
   /// been without streams, and either sends GOAWAY or waits for the rest of the idle time.
@@ -271,16 +307,18 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     var readSinceLastTick = false
     /// Our PING awaiting its ACK, and the timer that closes the connection if none comes.
     var timeout: Scheduled<Void>?
-    /// The client's pings: when the last came, and how many came too soon ("strikes").
+    /// The client's pings since we last sent HEADERS or DATA: when the last came, and how many
+    /// came too soon ("strikes").
     var lastClientPing: NIODeadline?
     var strikes = 0
-    /// Whether we sent HEADERS or DATA since the client's last ping (gRPC resets strikes then).
-    var sentSinceClientPing = true
   }
 
-  /// Called when the response side submits frames: pings around real traffic are never abuse.
+  /// Called for every HEADERS or DATA frame the response side produces. As in gRPC C-core's ping
+  /// abuse policy (gRFC A8), sending them forgives the client's pings: clients ping while data
+  /// flows (BDP probes), and only pings with nothing flowing count as abuse.
   func noteResponseFrames() {
-    keepalive.sentSinceClientPing = true
+    keepalive.strikes = 0
+    keepalive.lastClientPing = nil
   }
 
   private func startKeepalive() {
@@ -315,13 +353,8 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     // Enforcement, as gRPC servers do: a client pinging more often than allowed, with no
     // response traffic in between, gets strikes; too many and it is told to calm down.
     let now = NIODeadline.now()
-    defer {
-      keepalive.lastClientPing = now
-      keepalive.sentSinceClientPing = false
-    }
-    guard let last = keepalive.lastClientPing, !keepalive.sentSinceClientPing,
-      now - last < TimeAmount(config.minClientPingInterval)
-    else { return }
+    defer { keepalive.lastClientPing = now }
+    guard let last = keepalive.lastClientPing, now - last < TimeAmount(config.minClientPingInterval) else { return }
     keepalive.strikes += 1
     if keepalive.strikes > config.maxPingStrikes, let session {
       logger.info("too many pings: GOAWAY ENHANCE_YOUR_CALM", metadata: ["peer.address": "\(peer)"])

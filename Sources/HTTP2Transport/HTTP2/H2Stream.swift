@@ -25,6 +25,11 @@ final class H2Stream: ServerStreamSink {
   // takes them. `credit` may go negative when a waiting message's first bytes went back early.
   private var credit = 0
   private var owned = 0
+  /// Bytes of a request message received in part, as last told to the connection's ledger.
+  var partialBytes = 0
+  /// Stream-level credit kept back while the connection holds more partial messages than its
+  /// budget and this stream's is not the oldest (`H2Connection.partialMessageChanged`).
+  private var withheldStreamCredit = 0
 
   // Response side.
   private var headersSent = false
@@ -52,7 +57,7 @@ final class H2Stream: ServerStreamSink {
     self.id = id
     self.connection = connection
     self.deframer = MessageDeframer(maxMessageBytes: connection.config.maxReceiveMessageBytes)
-    self.startTime = connection.logsRPCs ? .now : nil
+    self.startTime = connection.accessLog == nil ? nil : .now
   }
 
   // MARK: Request
@@ -80,8 +85,11 @@ final class H2Stream: ServerStreamSink {
       let deadline = timeout.map { ContinuousClock.now + $0 }
       let context = ServerContext(
         method: handler.method, requestMetadata: head.metadata, peer: connection.peer,
-        deadline: deadline, requestEncoding: encoding, acceptEncodingHeader: acceptEncoding)
-      let call = ServerCall(handler: handler, context: context, sink: self, executor: connection.executor)
+        deadline: deadline, requestEncoding: encoding, acceptEncodingHeader: acceptEncoding,
+        maxSendMessageBytes: config.maxSendMessageBytes)
+      let call = ServerCall(
+        handler: handler, context: context, sink: self, executor: connection.executor,
+        decodeBudget: connection.requestArenaBudget)
       self.call = call
       if let timeout {
         // The timer holds the stream until it fires or the stream closes and cancels it.
@@ -96,7 +104,10 @@ final class H2Stream: ServerStreamSink {
 
   func receiveData(_ bytes: UnsafeRawBufferPointer) {
     credit += bytes.count
-    defer { giveBackCredit() }
+    defer {
+      if deframer.bufferedBytes != partialBytes { connection.partialMessageChanged(self, to: deframer.bufferedBytes) }
+      giveBackCredit()
+    }
     guard let call, !call.isFinished else { return }
     let encoding = requestEncoding
     let limit = deframer.maxMessageBytes
@@ -137,12 +148,29 @@ final class H2Stream: ServerStreamSink {
     giveBackCredit()
   }
 
-  /// Tells nghttp2 the positive credit is consumed, which lets it send WINDOW_UPDATE.
+  /// Tells nghttp2 the positive credit is consumed, which lets it send WINDOW_UPDATE. The
+  /// connection's share always goes back (other streams must not starve); the stream's own is
+  /// kept back while its partial message has to wait for older ones.
   private func giveBackCredit() {
     guard credit > 0, let session = connection.session else { return }
-    // Counts for the connection and, while the stream exists, for the stream too.
-    _ = nghttp2_session_consume(session, id, credit)
+    if connection.partialMessageMustWait(self) {
+      _ = nghttp2_session_consume_connection(session, credit)
+      withheldStreamCredit += credit
+    } else {
+      // Counts for the connection and, while the stream exists, for the stream too.
+      _ = nghttp2_session_consume(session, id, credit)
+    }
     credit = 0
+    connection.needsFlush()
+  }
+
+  /// Gives back the stream credit kept back, once its partial message may go on.
+  func releaseWithheldCredit() {
+    guard withheldStreamCredit > 0, !connection.partialMessageMustWait(self), let session = connection.session else {
+      return
+    }
+    _ = nghttp2_session_consume_stream(session, id, withheldStreamCredit)
+    withheldStreamCredit = 0
     connection.needsFlush()
   }
 
@@ -164,6 +192,7 @@ final class H2Stream: ServerStreamSink {
   /// nghttp2 closed the stream (done, reset by the peer, or the connection is going away).
   func closed(errorCode: UInt32) {
     deadlineTimer?.cancel()
+    if partialBytes > 0 { connection.partialMessageChanged(self, to: 0) }
     releaseOwnedCredit()
     if let call, !call.isFinished {
       call.cancel(status: nil)
@@ -177,6 +206,13 @@ final class H2Stream: ServerStreamSink {
 
   func sendMessage(_ message: some MessageSerializer, compress: Bool) {
     guard !finished, let call else { return }
+    let size = message.serializedSize
+    let limit = connection.config.maxSendMessageBytes
+    guard size <= limit else {
+      return call.cancel(
+        status: Status(
+          code: .resourceExhausted, message: "response message of \(size) bytes exceeds the limit of \(limit)"))
+    }
     let context = call.context
     let format = compress ? Zlib.Format(context.responseEncoding) : nil
     if !headersSent {
@@ -190,7 +226,6 @@ final class H2Stream: ServerStreamSink {
         submitResponse(headers)
       }
     }
-    let size = message.serializedSize
     if let format {
       var packed = [UInt8](repeating: 0, count: size)
       packed.withUnsafeMutableBytes { if size > 0 { message.serialize(into: $0.baseAddress!) } }
@@ -249,9 +284,13 @@ final class H2Stream: ServerStreamSink {
     deadlineTimer?.cancel()
     releaseOwnedCredit()
     if let error {
+      // The error's description, never its reflection: errors carry data in their debug text
+      // (a database error's DETAIL quotes row values), and descriptions are kept free of it.
       connection.logger.error(
         "handler failed",
-        metadata: ["rpc.method": "\(call?.context.method.path ?? "")", "error": "\(String(reflecting: error))"])
+        metadata: [
+          "rpc.method": "\(call?.context.method.path ?? "")", "error.type": "\(type(of: error))", "error": "\(error)",
+        ])
     }
     log(status)
     if !headersSent {
@@ -375,6 +414,7 @@ final class H2Stream: ServerStreamSink {
         return Int(NGHTTP2_ERR_DEFERRED.rawValue)
       }
     }
+    connection.noteResponseFrames()  // a DATA frame goes out
     if pendingBytes < connection.config.streamHighWaterMark / 2 { resumeWriters(true) }
     return count
   }
@@ -396,17 +436,13 @@ final class H2Stream: ServerStreamSink {
 
   private func log(_ status: Status, byClient: Bool = false) {
     connection.recordFinished(status: status, cancelledByClient: byClient)
-    guard let startTime else { return }
-    let duration = ContinuousClock.now - startTime
-    connection.logger.log(
-      level: connection.config.rpcLogLevel, "rpc",
-      metadata: [
-        "rpc.method": "\(call?.context.method.path ?? "-")",
-        "rpc.status": "\(status.code.name)",
-        "rpc.duration_us": "\(duration.microseconds)",
-        "peer.address": "\(connection.peer)",
-      ])
+    guard let startTime, let accessLog = connection.accessLog else { return }
+    accessLog.append(
+      method: call?.context.method.pathUTF8 ?? Self.noMethod, status: status.code,
+      durationMicroseconds: (ContinuousClock.now - startTime).microseconds, peer: connection.peerUTF8)
   }
+
+  private static let noMethod = Array("-".utf8)
 }
 
 extension Duration {

@@ -11,8 +11,8 @@ public enum Grpc_Health_V1_HealthCheckRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Health__V1__HealthCheckRequest.self) { grpc__health__v1__health_check_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -20,6 +20,16 @@ public enum Grpc_Health_V1_HealthCheckRequest: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkString(field, "service")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `grpc.health.v1.HealthCheckRequest` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -67,8 +77,8 @@ public enum Grpc_Health_V1_HealthCheckResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Health__V1__HealthCheckResponse.self) { grpc__health__v1__health_check_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {

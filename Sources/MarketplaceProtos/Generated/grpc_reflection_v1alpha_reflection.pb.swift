@@ -11,8 +11,8 @@ public enum Grpc_Reflection_V1alpha_ServerReflectionRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Reflection__V1alpha__ServerReflectionRequest.self) { grpc__reflection__v1alpha__server_reflection_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -20,6 +20,21 @@ public enum Grpc_Reflection_V1alpha_ServerReflectionRequest: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkString(field, "host")
+      case 3: try scanner.checkString(field, "file_by_filename")
+      case 4: try scanner.checkString(field, "file_containing_symbol")
+      case 5: try scanner.checkMessage(field, "file_containing_extension", Grpc_Reflection_V1alpha_ExtensionRequest.checkStrings)
+      case 6: try scanner.checkString(field, "all_extension_numbers_of_type")
+      case 7: try scanner.checkString(field, "list_services")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// The members of oneof `message_request`.
   public enum MessageRequest {
@@ -141,8 +156,8 @@ public enum Grpc_Reflection_V1alpha_ExtensionRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Reflection__V1alpha__ExtensionRequest.self) { grpc__reflection__v1alpha__extension_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -150,6 +165,16 @@ public enum Grpc_Reflection_V1alpha_ExtensionRequest: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkString(field, "containing_type")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `grpc.reflection.v1alpha.ExtensionRequest` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -204,8 +229,8 @@ public enum Grpc_Reflection_V1alpha_ServerReflectionResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Reflection__V1alpha__ServerReflectionResponse.self) { grpc__reflection__v1alpha__server_reflection_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -213,6 +238,20 @@ public enum Grpc_Reflection_V1alpha_ServerReflectionResponse: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkString(field, "valid_host")
+      case 2: try scanner.checkMessage(field, "original_request", Grpc_Reflection_V1alpha_ServerReflectionRequest.checkStrings)
+      case 5: try scanner.checkMessage(field, "all_extension_numbers_response", Grpc_Reflection_V1alpha_ExtensionNumberResponse.checkStrings)
+      case 6: try scanner.checkMessage(field, "list_services_response", Grpc_Reflection_V1alpha_ListServiceResponse.checkStrings)
+      case 7: try scanner.checkMessage(field, "error_response", Grpc_Reflection_V1alpha_ErrorResponse.checkStrings)
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// The members of oneof `message_response`.
   public enum MessageResponse {
@@ -352,8 +391,8 @@ public enum Grpc_Reflection_V1alpha_FileDescriptorResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Reflection__V1alpha__FileDescriptorResponse.self) { grpc__reflection__v1alpha__file_descriptor_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -410,8 +449,8 @@ public enum Grpc_Reflection_V1alpha_ExtensionNumberResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Reflection__V1alpha__ExtensionNumberResponse.self) { grpc__reflection__v1alpha__extension_number_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -419,6 +458,16 @@ public enum Grpc_Reflection_V1alpha_ExtensionNumberResponse: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkString(field, "base_type_name")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `grpc.reflection.v1alpha.ExtensionNumberResponse` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -478,8 +527,8 @@ public enum Grpc_Reflection_V1alpha_ListServiceResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Reflection__V1alpha__ListServiceResponse.self) { grpc__reflection__v1alpha__list_service_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -487,6 +536,16 @@ public enum Grpc_Reflection_V1alpha_ListServiceResponse: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkMessage(field, "service", Grpc_Reflection_V1alpha_ServiceResponse.checkStrings)
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `grpc.reflection.v1alpha.ListServiceResponse` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -539,8 +598,8 @@ public enum Grpc_Reflection_V1alpha_ServiceResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Reflection__V1alpha__ServiceResponse.self) { grpc__reflection__v1alpha__service_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -548,6 +607,16 @@ public enum Grpc_Reflection_V1alpha_ServiceResponse: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkString(field, "name")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `grpc.reflection.v1alpha.ServiceResponse` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -595,8 +664,8 @@ public enum Grpc_Reflection_V1alpha_ErrorResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Reflection__V1alpha__ErrorResponse.self) { grpc__reflection__v1alpha__error_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -604,6 +673,16 @@ public enum Grpc_Reflection_V1alpha_ErrorResponse: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 2: try scanner.checkString(field, "error_message")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `grpc.reflection.v1alpha.ErrorResponse` in place; holds its arena, so it stays valid while held.
   public struct View {

@@ -11,8 +11,8 @@ public enum Grpc_Testing_Empty: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__Empty.self) { grpc__testing__empty__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {

@@ -27,8 +27,8 @@ public enum Grpc_Testing_BoolValue: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__BoolValue.self) { grpc__testing__bool_value__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -83,8 +83,8 @@ public enum Grpc_Testing_Payload: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__Payload.self) { grpc__testing__payload__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -150,8 +150,8 @@ public enum Grpc_Testing_EchoStatus: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__EchoStatus.self) { grpc__testing__echo_status__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -159,6 +159,16 @@ public enum Grpc_Testing_EchoStatus: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 2: try scanner.checkString(field, "message")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `grpc.testing.EchoStatus` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -213,8 +223,8 @@ public enum Grpc_Testing_SimpleRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__SimpleRequest.self) { grpc__testing__simple_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -222,6 +232,18 @@ public enum Grpc_Testing_SimpleRequest: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 7: try scanner.checkMessage(field, "response_status", Grpc_Testing_EchoStatus.checkStrings)
+      case 11: try scanner.checkMessage(field, "orca_per_query_report", Grpc_Testing_TestOrcaReport.checkStrings)
+      case 12: try scanner.checkMessage(field, "orca_oob_report", Grpc_Testing_TestOrcaReport.checkStrings)
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `grpc.testing.SimpleRequest` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -394,8 +416,8 @@ public enum Grpc_Testing_SimpleResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__SimpleResponse.self) { grpc__testing__simple_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -403,6 +425,19 @@ public enum Grpc_Testing_SimpleResponse: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 2: try scanner.checkString(field, "username")
+      case 3: try scanner.checkString(field, "oauth_scope")
+      case 4: try scanner.checkString(field, "server_id")
+      case 6: try scanner.checkString(field, "hostname")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `grpc.testing.SimpleResponse` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -493,8 +528,8 @@ public enum Grpc_Testing_StreamingInputCallRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__StreamingInputCallRequest.self) { grpc__testing__streaming_input_call_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -572,8 +607,8 @@ public enum Grpc_Testing_StreamingInputCallResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__StreamingInputCallResponse.self) { grpc__testing__streaming_input_call_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -628,8 +663,8 @@ public enum Grpc_Testing_ResponseParameters: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__ResponseParameters.self) { grpc__testing__response_parameters__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -706,8 +741,8 @@ public enum Grpc_Testing_StreamingOutputCallRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__StreamingOutputCallRequest.self) { grpc__testing__streaming_output_call_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -715,6 +750,17 @@ public enum Grpc_Testing_StreamingOutputCallRequest: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 7: try scanner.checkMessage(field, "response_status", Grpc_Testing_EchoStatus.checkStrings)
+      case 8: try scanner.checkMessage(field, "orca_oob_report", Grpc_Testing_TestOrcaReport.checkStrings)
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `grpc.testing.StreamingOutputCallRequest` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -819,8 +865,8 @@ public enum Grpc_Testing_StreamingOutputCallResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__StreamingOutputCallResponse.self) { grpc__testing__streaming_output_call_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -883,8 +929,8 @@ public enum Grpc_Testing_ReconnectParams: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__ReconnectParams.self) { grpc__testing__reconnect_params__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -939,8 +985,8 @@ public enum Grpc_Testing_ReconnectInfo: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__ReconnectInfo.self) { grpc__testing__reconnect_info__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -1007,8 +1053,8 @@ public enum Grpc_Testing_LoadBalancerStatsRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerStatsRequest.self) { grpc__testing__load_balancer_stats_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -1070,8 +1116,8 @@ public enum Grpc_Testing_LoadBalancerStatsResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerStatsResponse.self) { grpc__testing__load_balancer_stats_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -1087,8 +1133,8 @@ public enum Grpc_Testing_LoadBalancerStatsResponse: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerStatsResponse__RpcsByPeer.self) { grpc__testing__load_balancer_stats_response__rpcs_by_peer__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -1104,8 +1150,8 @@ public enum Grpc_Testing_LoadBalancerStatsResponse: ProtoMessage {
       /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
       static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerStatsResponse__RpcsByPeer__RpcsByPeerEntry.self) { grpc__testing__load_balancer_stats_response__rpcs_by_peer__rpcs_by_peer_entry__init($0) }
 
-      public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-        ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+      public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+        try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
       }
 
       public static func view(of message: InboundMessage) -> View {
@@ -1113,6 +1159,16 @@ public enum Grpc_Testing_LoadBalancerStatsResponse: ProtoMessage {
       }
 
       public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+      /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+      static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+        while let field = try scanner.nextField() {
+          switch field.number {
+          case 1: try scanner.checkString(field, "key")
+          default: try scanner.skip(field)
+          }
+        }
+      }
 
       /// Reads an unpacked `grpc.testing.LoadBalancerStatsResponse.RpcsByPeer.RpcsByPeerEntry` in place; holds its arena, so it stays valid while held.
       public struct View {
@@ -1156,6 +1212,16 @@ public enum Grpc_Testing_LoadBalancerStatsResponse: ProtoMessage {
         public var value: Int32 {
           get { view.value }
           nonmutating set { cPointer.pointee.value = newValue }
+        }
+      }
+    }
+
+    /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+    static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+      while let field = try scanner.nextField() {
+        switch field.number {
+        case 1: try scanner.checkMessage(field, "rpcs_by_peer", Grpc_Testing_LoadBalancerStatsResponse.RpcsByPeer.RpcsByPeerEntry.checkStrings)
+        default: try scanner.skip(field)
         }
       }
     }
@@ -1211,8 +1277,8 @@ public enum Grpc_Testing_LoadBalancerStatsResponse: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerStatsResponse__RpcsByPeerEntry.self) { grpc__testing__load_balancer_stats_response__rpcs_by_peer_entry__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -1220,6 +1286,16 @@ public enum Grpc_Testing_LoadBalancerStatsResponse: ProtoMessage {
     }
 
     public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+    /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+    static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+      while let field = try scanner.nextField() {
+        switch field.number {
+        case 1: try scanner.checkString(field, "key")
+        default: try scanner.skip(field)
+        }
+      }
+    }
 
     /// Reads an unpacked `grpc.testing.LoadBalancerStatsResponse.RpcsByPeerEntry` in place; holds its arena, so it stays valid while held.
     public struct View {
@@ -1274,8 +1350,8 @@ public enum Grpc_Testing_LoadBalancerStatsResponse: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerStatsResponse__RpcsByMethodEntry.self) { grpc__testing__load_balancer_stats_response__rpcs_by_method_entry__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -1283,6 +1359,17 @@ public enum Grpc_Testing_LoadBalancerStatsResponse: ProtoMessage {
     }
 
     public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+    /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+    static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+      while let field = try scanner.nextField() {
+        switch field.number {
+        case 1: try scanner.checkString(field, "key")
+        case 2: try scanner.checkMessage(field, "value", Grpc_Testing_LoadBalancerStatsResponse.RpcsByPeer.checkStrings)
+        default: try scanner.skip(field)
+        }
+      }
+    }
 
     /// Reads an unpacked `grpc.testing.LoadBalancerStatsResponse.RpcsByMethodEntry` in place; holds its arena, so it stays valid while held.
     public struct View {
@@ -1335,6 +1422,17 @@ public enum Grpc_Testing_LoadBalancerStatsResponse: ProtoMessage {
       }
       public var hasValue: Bool { cPointer.pointee.value != nil }
       public func clearValue() { cPointer.pointee.value = nil }
+    }
+  }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkMessage(field, "rpcs_by_peer", Grpc_Testing_LoadBalancerStatsResponse.RpcsByPeerEntry.checkStrings)
+      case 3: try scanner.checkMessage(field, "rpcs_by_method", Grpc_Testing_LoadBalancerStatsResponse.RpcsByMethodEntry.checkStrings)
+      default: try scanner.skip(field)
+      }
     }
   }
 
@@ -1408,8 +1506,8 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerAccumulatedStatsRequest.self) { grpc__testing__load_balancer_accumulated_stats_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -1457,8 +1555,8 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerAccumulatedStatsResponse.self) { grpc__testing__load_balancer_accumulated_stats_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -1474,8 +1572,8 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerAccumulatedStatsResponse__NumRpcsStartedByMethodEntry.self) { grpc__testing__load_balancer_accumulated_stats_response__num_rpcs_started_by_method_entry__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -1483,6 +1581,16 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     }
 
     public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+    /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+    static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+      while let field = try scanner.nextField() {
+        switch field.number {
+        case 1: try scanner.checkString(field, "key")
+        default: try scanner.skip(field)
+        }
+      }
+    }
 
     /// Reads an unpacked `grpc.testing.LoadBalancerAccumulatedStatsResponse.NumRpcsStartedByMethodEntry` in place; holds its arena, so it stays valid while held.
     public struct View {
@@ -1537,8 +1645,8 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerAccumulatedStatsResponse__NumRpcsSucceededByMethodEntry.self) { grpc__testing__load_balancer_accumulated_stats_response__num_rpcs_succeeded_by_method_entry__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -1546,6 +1654,16 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     }
 
     public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+    /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+    static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+      while let field = try scanner.nextField() {
+        switch field.number {
+        case 1: try scanner.checkString(field, "key")
+        default: try scanner.skip(field)
+        }
+      }
+    }
 
     /// Reads an unpacked `grpc.testing.LoadBalancerAccumulatedStatsResponse.NumRpcsSucceededByMethodEntry` in place; holds its arena, so it stays valid while held.
     public struct View {
@@ -1600,8 +1718,8 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerAccumulatedStatsResponse__NumRpcsFailedByMethodEntry.self) { grpc__testing__load_balancer_accumulated_stats_response__num_rpcs_failed_by_method_entry__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -1609,6 +1727,16 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     }
 
     public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+    /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+    static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+      while let field = try scanner.nextField() {
+        switch field.number {
+        case 1: try scanner.checkString(field, "key")
+        default: try scanner.skip(field)
+        }
+      }
+    }
 
     /// Reads an unpacked `grpc.testing.LoadBalancerAccumulatedStatsResponse.NumRpcsFailedByMethodEntry` in place; holds its arena, so it stays valid while held.
     public struct View {
@@ -1663,8 +1791,8 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerAccumulatedStatsResponse__MethodStats.self) { grpc__testing__load_balancer_accumulated_stats_response__method_stats__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -1680,8 +1808,8 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
       /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
       static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerAccumulatedStatsResponse__MethodStats__ResultEntry.self) { grpc__testing__load_balancer_accumulated_stats_response__method_stats__result_entry__init($0) }
 
-      public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-        ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+      public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+        try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
       }
 
       public static func view(of message: InboundMessage) -> View {
@@ -1794,8 +1922,8 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__LoadBalancerAccumulatedStatsResponse__StatsPerMethodEntry.self) { grpc__testing__load_balancer_accumulated_stats_response__stats_per_method_entry__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -1803,6 +1931,16 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
     }
 
     public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+    /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+    static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+      while let field = try scanner.nextField() {
+        switch field.number {
+        case 1: try scanner.checkString(field, "key")
+        default: try scanner.skip(field)
+        }
+      }
+    }
 
     /// Reads an unpacked `grpc.testing.LoadBalancerAccumulatedStatsResponse.StatsPerMethodEntry` in place; holds its arena, so it stays valid while held.
     public struct View {
@@ -1855,6 +1993,19 @@ public enum Grpc_Testing_LoadBalancerAccumulatedStatsResponse: ProtoMessage {
       }
       public var hasValue: Bool { cPointer.pointee.value != nil }
       public func clearValue() { cPointer.pointee.value = nil }
+    }
+  }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkMessage(field, "num_rpcs_started_by_method", Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsStartedByMethodEntry.checkStrings)
+      case 2: try scanner.checkMessage(field, "num_rpcs_succeeded_by_method", Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsSucceededByMethodEntry.checkStrings)
+      case 3: try scanner.checkMessage(field, "num_rpcs_failed_by_method", Grpc_Testing_LoadBalancerAccumulatedStatsResponse.NumRpcsFailedByMethodEntry.checkStrings)
+      case 4: try scanner.checkMessage(field, "stats_per_method", Grpc_Testing_LoadBalancerAccumulatedStatsResponse.StatsPerMethodEntry.checkStrings)
+      default: try scanner.skip(field)
+      }
     }
   }
 
@@ -1954,8 +2105,8 @@ public enum Grpc_Testing_ClientConfigureRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__ClientConfigureRequest.self) { grpc__testing__client_configure_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -1979,8 +2130,8 @@ public enum Grpc_Testing_ClientConfigureRequest: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__ClientConfigureRequest__Metadata.self) { grpc__testing__client_configure_request__metadata__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -1988,6 +2139,17 @@ public enum Grpc_Testing_ClientConfigureRequest: ProtoMessage {
     }
 
     public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+    /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+    static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+      while let field = try scanner.nextField() {
+        switch field.number {
+        case 2: try scanner.checkString(field, "key")
+        case 3: try scanner.checkString(field, "value")
+        default: try scanner.skip(field)
+        }
+      }
+    }
 
     /// Reads an unpacked `grpc.testing.ClientConfigureRequest.Metadata` in place; holds its arena, so it stays valid while held.
     public struct View {
@@ -2038,6 +2200,16 @@ public enum Grpc_Testing_ClientConfigureRequest: ProtoMessage {
       public var value: String {
         get { view.value }
         nonmutating set { cPointer.pointee.value = cArena.copyCString(newValue) }
+      }
+    }
+  }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 2: try scanner.checkMessage(field, "metadata", Grpc_Testing_ClientConfigureRequest.Metadata.checkStrings)
+      default: try scanner.skip(field)
       }
     }
   }
@@ -2112,8 +2284,8 @@ public enum Grpc_Testing_ClientConfigureResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__ClientConfigureResponse.self) { grpc__testing__client_configure_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -2161,8 +2333,8 @@ public enum Grpc_Testing_TestOrcaReport: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__TestOrcaReport.self) { grpc__testing__test_orca_report__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -2178,8 +2350,8 @@ public enum Grpc_Testing_TestOrcaReport: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__TestOrcaReport__RequestCostEntry.self) { grpc__testing__test_orca_report__request_cost_entry__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -2187,6 +2359,16 @@ public enum Grpc_Testing_TestOrcaReport: ProtoMessage {
     }
 
     public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+    /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+    static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+      while let field = try scanner.nextField() {
+        switch field.number {
+        case 1: try scanner.checkString(field, "key")
+        default: try scanner.skip(field)
+        }
+      }
+    }
 
     /// Reads an unpacked `grpc.testing.TestOrcaReport.RequestCostEntry` in place; holds its arena, so it stays valid while held.
     public struct View {
@@ -2241,8 +2423,8 @@ public enum Grpc_Testing_TestOrcaReport: ProtoMessage {
     /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
     static let cDescriptor = ProtoRuntime.descriptor(of: Grpc__Testing__TestOrcaReport__UtilizationEntry.self) { grpc__testing__test_orca_report__utilization_entry__init($0) }
 
-    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-      ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+      try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
     }
 
     public static func view(of message: InboundMessage) -> View {
@@ -2250,6 +2432,16 @@ public enum Grpc_Testing_TestOrcaReport: ProtoMessage {
     }
 
     public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+    /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+    static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+      while let field = try scanner.nextField() {
+        switch field.number {
+        case 1: try scanner.checkString(field, "key")
+        default: try scanner.skip(field)
+        }
+      }
+    }
 
     /// Reads an unpacked `grpc.testing.TestOrcaReport.UtilizationEntry` in place; holds its arena, so it stays valid while held.
     public struct View {
@@ -2293,6 +2485,17 @@ public enum Grpc_Testing_TestOrcaReport: ProtoMessage {
       public var value: Double {
         get { view.value }
         nonmutating set { cPointer.pointee.value = newValue }
+      }
+    }
+  }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 3: try scanner.checkMessage(field, "request_cost", Grpc_Testing_TestOrcaReport.RequestCostEntry.checkStrings)
+      case 4: try scanner.checkMessage(field, "utilization", Grpc_Testing_TestOrcaReport.UtilizationEntry.checkStrings)
+      default: try scanner.skip(field)
       }
     }
   }

@@ -11,8 +11,8 @@ public enum Marketplace_V1_Money: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__Money.self) { marketplace__v1__money__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -20,6 +20,16 @@ public enum Marketplace_V1_Money: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 2: try scanner.checkString(field, "currency")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `marketplace.v1.Money` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -74,8 +84,8 @@ public enum Marketplace_V1_LocalDate: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__LocalDate.self) { marketplace__v1__local_date__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -144,8 +154,8 @@ public enum Marketplace_V1_DateRange: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__DateRange.self) { marketplace__v1__date_range__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {

@@ -11,8 +11,8 @@ public enum Marketplace_V1_Coordinates: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__Coordinates.self) { marketplace__v1__coordinates__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -74,8 +74,8 @@ public enum Marketplace_V1_Property: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__Property.self) { marketplace__v1__property__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -83,6 +83,23 @@ public enum Marketplace_V1_Property: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkString(field, "id")
+      case 2: try scanner.checkString(field, "host_id")
+      case 3: try scanner.checkString(field, "name")
+      case 4: try scanner.checkString(field, "description")
+      case 5: try scanner.checkString(field, "address")
+      case 6: try scanner.checkString(field, "city")
+      case 7: try scanner.checkString(field, "country")
+      case 9: try scanner.checkMessage(field, "price_per_night", Marketplace_V1_Money.checkStrings)
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `marketplace.v1.Property` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -253,8 +270,8 @@ public enum Marketplace_V1_GetPropertyRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__GetPropertyRequest.self) { marketplace__v1__get_property_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -262,6 +279,16 @@ public enum Marketplace_V1_GetPropertyRequest: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkString(field, "property_id")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `marketplace.v1.GetPropertyRequest` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -309,8 +336,8 @@ public enum Marketplace_V1_GetPropertyResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__GetPropertyResponse.self) { marketplace__v1__get_property_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -318,6 +345,16 @@ public enum Marketplace_V1_GetPropertyResponse: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkMessage(field, "property", Marketplace_V1_Property.checkStrings)
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `marketplace.v1.GetPropertyResponse` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -373,8 +410,8 @@ public enum Marketplace_V1_SearchPropertiesRequest: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__SearchPropertiesRequest.self) { marketplace__v1__search_properties_request__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -382,6 +419,18 @@ public enum Marketplace_V1_SearchPropertiesRequest: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkString(field, "city")
+      case 2: try scanner.checkString(field, "country")
+      case 8: try scanner.checkString(field, "page_token")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `marketplace.v1.SearchPropertiesRequest` in place; holds its arena, so it stays valid while held.
   public struct View {
@@ -486,8 +535,8 @@ public enum Marketplace_V1_SearchPropertiesResponse: ProtoMessage {
   /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
   static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__SearchPropertiesResponse.self) { marketplace__v1__search_properties_response__init($0) }
 
-  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer? {
-    ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
   }
 
   public static func view(of message: InboundMessage) -> View {
@@ -495,6 +544,17 @@ public enum Marketplace_V1_SearchPropertiesResponse: ProtoMessage {
   }
 
   public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkMessage(field, "properties", Marketplace_V1_Property.checkStrings)
+      case 2: try scanner.checkString(field, "next_page_token")
+      default: try scanner.skip(field)
+      }
+    }
+  }
 
   /// Reads an unpacked `marketplace.v1.SearchPropertiesResponse` in place; holds its arena, so it stays valid while held.
   public struct View {

@@ -13,8 +13,10 @@ public protocol ProtoMessage: SendableMetatype {
 
   /// The fully qualified protobuf name ("grpc.testing.SimpleRequest").
   static var fullName: String { get }
-  /// Unpacks `bytes` into `arena`; nil if they are not a valid encoding of this message.
-  static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer?
+  /// Unpacks `bytes` into `arena`, after checking every string field (UTF-8, no NUL), within the
+  /// arena's budget.
+  static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError)
+    -> UnsafeMutableRawPointer
   /// A view of a message that `decode` produced.
   static func view(of message: InboundMessage) -> View
   /// A new, empty message in `arena`.
@@ -22,16 +24,15 @@ public protocol ProtoMessage: SendableMetatype {
 }
 
 extension ProtoMessage {
-  /// Unpacks `bytes` into a new arena and returns a view, or nil for invalid bytes.
-  public static func parse(_ bytes: UnsafeRawBufferPointer) -> View? {
+  /// Unpacks `bytes` into a new arena and returns a view.
+  public static func parse(_ bytes: UnsafeRawBufferPointer) throws(MessageDecodingError) -> View {
     let arena = Arena.make()
-    guard let pointer = decode(bytes, arena: arena) else { return nil }
-    return view(of: InboundMessage(pointer: pointer, arena: arena))
+    return view(of: InboundMessage(pointer: try decode(bytes, arena: arena), arena: arena))
   }
 
-  /// Unpacks `bytes` into a new arena and returns a view, or nil for invalid bytes.
-  public static func parse(_ bytes: [UInt8]) -> View? {
-    bytes.withUnsafeBytes { parse($0) }
+  /// Unpacks `bytes` into a new arena and returns a view.
+  public static func parse(_ bytes: [UInt8]) throws(MessageDecodingError) -> View {
+    try bytes.withUnsafeBytes { bytes in Result { () throws(MessageDecodingError) in try parse(bytes) } }.get()
   }
 }
 
@@ -50,15 +51,28 @@ extension MessageSerializer {
 enum ProtoRuntime {
   private static let arenaAllocate: @convention(c) (UnsafeMutableRawPointer?, Int) -> UnsafeMutableRawPointer? = {
     data, size in
-    // allocator_data is the arena, kept alive by the caller of unpack for the whole call.
-    Unmanaged<Arena>.fromOpaque(data!).takeUnretainedValue().allocate(byteCount: size)
+    // allocator_data is the arena, kept alive by the caller of unpack for the whole call. Past
+    // the budget, NULL: protobuf-c then abandons the unpack and returns NULL.
+    Unmanaged<Arena>.fromOpaque(data!).takeUnretainedValue().allocateWithinBudget(byteCount: size)
   }
   private static let arenaFree: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = {
     _, _ in  // the arena frees everything at once
   }
 
-  /// Unpacks a message of `descriptor`'s type, placing it and everything it points to in `arena`.
+  /// Unpacks a message of `descriptor`'s type, placing it and everything it points to in `arena`,
+  /// after `checkStrings` (the type's generated check; nil when it holds no string) passed.
   static func unpack(
+    _ bytes: UnsafeRawBufferPointer, arena: Arena, descriptor: DescriptorPointer,
+    checkStrings: WireScanner.Check?
+  ) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    if let checkStrings { try WireScanner.check(bytes, with: checkStrings) }
+    guard let message = unpack(bytes, arena: arena, descriptor: descriptor) else {
+      throw arena.budgetExceeded ? .overBudget(limit: arena.budget) : .malformed
+    }
+    return message
+  }
+
+  private static func unpack(
     _ bytes: UnsafeRawBufferPointer, arena: Arena, descriptor: DescriptorPointer
   ) -> UnsafeMutableRawPointer? {
     var allocator = ProtobufCAllocator(
@@ -113,6 +127,8 @@ enum ProtoRuntime {
     Int32(truncatingIfNeeded: value.rawValue)
   }
 
+  /// A string field's value. Decoded messages passed the string check, so this is UTF-8 with no
+  /// NUL inside; builders' strings come from Swift strings.
   static func string(_ pointer: UnsafePointer<CChar>?) -> String {
     guard let pointer else { return "" }
     return String(cString: pointer)

@@ -8,7 +8,8 @@ extension RPCRouter {
   ) {
     register(
       RPCHandler(
-        method: method, decode: { Request.decode($0, arena: $1) },
+        method: method,
+        decode: { bytes, arena throws(MessageDecodingError) in try Request.decode(bytes, arena: arena) },
         body: .unary { message, context in
           let response = Response.builder(in: message.arena)
           try await handler(Request.view(of: message), context, response)
@@ -23,7 +24,7 @@ extension RPCRouter {
     _ handler: @escaping @Sendable (Request.View, ServerContext, Response.Builder) throws -> Void
   ) {
     let entry = RPCHandler(
-      method: method, decode: { Request.decode($0, arena: $1) },
+      method: method, decode: { bytes, arena throws(MessageDecodingError) in try Request.decode(bytes, arena: arena) },
       body: .inlineUnary { message, context in
         let response = Response.builder(in: message.arena)
         try handler(Request.view(of: message), context, response)
@@ -38,7 +39,8 @@ extension RPCRouter {
   ) {
     register(
       RPCHandler(
-        method: method, decode: { Request.decode($0, arena: $1) },
+        method: method,
+        decode: { bytes, arena throws(MessageDecodingError) in try Request.decode(bytes, arena: arena) },
         body: .serverStreaming { message, context, writer in
           try await handler(Request.view(of: message), context, ResponseMessages(writer: writer))
         }))
@@ -50,7 +52,8 @@ extension RPCRouter {
   ) {
     register(
       RPCHandler(
-        method: method, decode: { Request.decode($0, arena: $1) },
+        method: method,
+        decode: { bytes, arena throws(MessageDecodingError) in try Request.decode(bytes, arena: arena) },
         body: .clientStreaming { requests, context in
           let response = Response.builder(in: Arena.make())
           try await handler(RequestMessages(stream: requests), context, response)
@@ -65,7 +68,8 @@ extension RPCRouter {
   ) {
     register(
       RPCHandler(
-        method: method, decode: { Request.decode($0, arena: $1) },
+        method: method,
+        decode: { bytes, arena throws(MessageDecodingError) in try Request.decode(bytes, arena: arena) },
         body: .bidirectionalStreaming { requests, context, writer in
           try await handler(RequestMessages(stream: requests), context, ResponseMessages(writer: writer))
         }))

@@ -37,9 +37,9 @@ public struct DatabaseAccess: Sendable {
     }
   }
 
-  /// The status for a database failure. Server messages are never forwarded (they quote data);
-  /// errors a handler should have turned into a domain answer (a constraint, say) are INTERNAL
-  /// and logged in full.
+  /// The status for a database failure. Server messages are never forwarded nor logged (they
+  /// quote data); errors a handler should have turned into a domain answer (a constraint, say)
+  /// are INTERNAL, logged by SQLSTATE, constraint and statement.
   func rpcError(for error: PGError, context: ServerContext) -> RPCError {
     let deadlinePassed = context.deadline.map { ContinuousClock.now >= $0 } ?? false
     switch error.kind {
@@ -63,8 +63,9 @@ public struct DatabaseAccess: Sendable {
     case .server where error.sqlState.map(Self.isUnavailable) == true:
       return RPCError(code: .unavailable, message: "the database is unavailable; retry later")
     case .server, .invalidParameter, .decoding, .unexpected:
-      logger.error(
-        "database error", metadata: ["rpc.method": "\(context.method)", "db.error": "\(String(reflecting: error))"])
+      var metadata = error.logMetadata
+      metadata["rpc.method"] = "\(context.method)"
+      logger.error("database error", metadata: metadata)
       return RPCError(code: .internal, message: "internal error")
     }
   }

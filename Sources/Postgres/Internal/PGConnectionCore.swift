@@ -78,11 +78,69 @@ final class PGConnectionCore: @unchecked Sendable {
       throw PGError(.connectionLost, "libpq could not allocate a connection")
     }
     guard PQstatus(connection) == CONNECTION_OK else {
-      let message = String(cString: PQerrorMessage(connection))
+      var message = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines()
+      // libpq quotes parts of a connection string it cannot parse, which may be the password.
+      let secrets = passwords(in: parameters) + [PQpass(connection).map { String(cString: $0) } ?? ""]
+      for secret in secrets where !secret.isEmpty {
+        message = message.replacing(secret, with: "***")
+      }
       PQfinish(connection)
-      throw PGError(.connectionLost, "could not connect: " + message.trimmingTrailingNewlines())
+      throw PGError(.connectionLost, "could not connect: " + message)
     }
     return connection
+  }
+
+  /// `text` with its valid %XX escapes decoded (invalid ones kept as they are).
+  static func percentDecoded(_ text: String) -> String {
+    var bytes: [UInt8] = []
+    let utf8 = Array(text.utf8)
+    var index = 0
+    while index < utf8.count {
+      if utf8[index] == UInt8(ascii: "%"), index + 2 < utf8.count,
+        let value = UInt8(String(decoding: utf8[index + 1...index + 2], as: UTF8.self), radix: 16)
+      {
+        bytes.append(value)
+        index += 3
+      } else {
+        bytes.append(utf8[index])
+        index += 1
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// Every form the password takes in `parameters`: a `password` keyword, one inside a
+  /// `key=value` string or a URI (as written, percent-encoded, and decoded), so that an error
+  /// message can be scrubbed of it.
+  static func passwords(in parameters: [(String, String)]) -> [String] {
+    var found: [String] = []
+    for (keyword, value) in parameters {
+      if keyword == "password" { found.append(value) }
+      guard keyword == "dbname" else { continue }
+      var error: UnsafeMutablePointer<CChar>?
+      if let options = PQconninfoParse(value, &error) {
+        var option = options
+        while let name = option.pointee.keyword {
+          if String(cString: name) == "password", let password = option.pointee.val {
+            found.append(String(cString: password))
+          }
+          option += 1
+        }
+        PQconninfoFree(options)
+      }
+      if let error { PQfreemem(error) }
+      // A URI's user info, even when the URI does not parse: scheme://user:password@host...
+      if let scheme = value.firstRange(of: "://") {
+        let rest = value[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+          let raw = String(authority[authority.index(after: colon)..<at])
+          found.append(raw)
+          found.append(percentDecoded(raw))
+        }
+      }
+    }
+    return found
   }
 
   /// Closes the connection (PQfinish: tells the server, then frees).
@@ -222,11 +280,15 @@ final class PGConnectionCore: @unchecked Sendable {
     if let reason = sql.bindings.invalidReason { throw PGError(.invalidParameter, reason) }
     try cancel.beginStatement(checkCancel: checkCancel)
     defer { cancel.endStatement() }
-    let name = try preparedStatementName(for: sql, connection)
-    let result = Self.withParameters(sql.bindings) { count, values, lengths, formats in
-      PQexecPrepared(connection, name, count, values, lengths, formats, 0)
+    do {
+      let name = try preparedStatementName(for: sql, connection)
+      let result = Self.withParameters(sql.bindings) { count, values, lengths, formats in
+        PQexecPrepared(connection, name, count, values, lengths, formats, 0)
+      }
+      return try check(result)
+    } catch {
+      throw error.from(sql)
     }
-    return try check(result)
   }
 
   /// Runs `script` with the simple query protocol: several statements, no parameters, not
@@ -342,7 +404,7 @@ final class PGConnectionCore: @unchecked Sendable {
       case (PGRES_PIPELINE_ABORTED, _):
         PQclear(result)
       case (_, .prepare(_, _, let index)), (_, .execute(let index)):
-        let error = error(from: result, connection)
+        let error = error(from: result, connection).from(statements[index])
         if results[index] == nil { results[index] = .failure(error) }
         if firstError == nil { firstError = error }
         PQclear(result)

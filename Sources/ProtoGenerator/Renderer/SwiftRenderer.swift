@@ -28,6 +28,32 @@ struct SwiftRenderer {
     return out.text
   }
 
+  // MARK: Decode-time string check
+
+  /// The message's `checkStrings`: string fields are checked, message fields whose type holds
+  /// strings are descended into, everything else is skipped.
+  private func renderStringCheck(_ fields: [FieldModel], into out: inout CodeWriter) {
+    out.line("/// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).")
+    out.block("static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError)") { out in
+      out.block("while let field = try scanner.nextField()") { out in
+        out.line("switch field.number {")
+        for field in fields {
+          let number = field.field.number
+          let name = field.field.name
+          if field.field.kind == .string {
+            out.line("case \(number): try scanner.checkString(field, \"\(name)\")")
+          } else if field.field.kind == .message, types.messagesWithStrings.contains(field.field.typeName),
+            let type = field.type
+          {
+            out.line("case \(number): try scanner.checkMessage(field, \"\(name)\", \(type.swiftName).checkStrings)")
+          }
+        }
+        out.line("default: try scanner.skip(field)")
+        out.line("}")
+      }
+    }
+  }
+
   // MARK: Enums
 
   private func renderEnum(_ enumeration: EnumDescriptor, swiftName: String, into out: inout CodeWriter) {
@@ -64,9 +90,13 @@ struct SwiftRenderer {
       out.line("/// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.")
       out.line("static let cDescriptor = ProtoRuntime.descriptor(of: \(c).self) { \(fn)__init($0) }")
       out.line()
-      out.block("public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) -> UnsafeMutableRawPointer?")
-      { out in
-        out.line("ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor)")
+      let holdsStrings = types.messagesWithStrings.contains("." + fullName)
+      out.block(
+        "public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError)"
+          + " -> UnsafeMutableRawPointer"
+      ) { out in
+        let check = holdsStrings ? "checkStrings" : "nil"
+        out.line("try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: \(check))")
       }
       out.line()
       out.block("public static func view(of message: InboundMessage) -> View") { out in
@@ -88,6 +118,10 @@ struct SwiftRenderer {
 
       let fields = try message.fields.map { field throws(DescriptorError) in
         try FieldModel(field, message: message, isProto3: file.syntax == "proto3", types: types)
+      }
+      if holdsStrings {
+        out.line()
+        renderStringCheck(fields, into: &out)
       }
       for (index, oneof) in message.oneofs.enumerated() {
         out.line()

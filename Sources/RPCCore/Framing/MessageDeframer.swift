@@ -20,6 +20,9 @@ public struct MessageDeframer {
   /// True when bytes of an incomplete message are buffered (an error at end of stream).
   public var hasPartialMessage: Bool { inBody || !header.isEmpty }
 
+  /// Bytes of an incomplete message held so far.
+  public var bufferedBytes: Int { header.count + body.count }
+
   /// Feeds `chunk`, calling `onMessage(compressed, bytes)` for each complete message.
   /// The bytes are valid only during the call.
   public mutating func process(
@@ -53,6 +56,10 @@ public struct MessageDeframer {
         }
       } else {
         let take = min(expected - body.count, count - offset)
+        if body.capacity - body.count < take {
+          // Double, but never past the message's length: no message holds more than it needs.
+          body.reserveCapacity(min(expected, max(body.count + take, 2 * body.capacity)))
+        }
         body.append(contentsOf: chunk[offset..<offset + take])
         offset += take
         if body.count == expected { finishBody(onMessage) }
@@ -84,7 +91,8 @@ public struct MessageDeframer {
     expected = length
     inBody = true
     body.removeAll(keepingCapacity: true)
-    body.reserveCapacity(length)
+    // Memory follows the bytes that arrive, not the length a prefix claims.
+    body.reserveCapacity(min(length, 64 * 1024))
   }
 
   private mutating func finishBody(_ onMessage: (Bool, UnsafeRawBufferPointer) -> Void) {

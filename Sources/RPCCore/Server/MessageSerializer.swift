@@ -11,8 +11,38 @@ public protocol MessageSerializer {
   func serialize(into destination: UnsafeMutableRawPointer)
 }
 
-/// Decodes request bytes into a message in an arena; nil when the bytes are not a valid message.
-public typealias MessageDecoder = @Sendable (UnsafeRawBufferPointer, Arena) -> UnsafeMutableRawPointer?
+/// Decodes request bytes into a message in an arena, or says why it cannot.
+public typealias MessageDecoder =
+  @Sendable (UnsafeRawBufferPointer, Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer
+
+/// Why request bytes did not become a message, and what the client is told.
+public enum MessageDecodingError: Error, Sendable, Hashable {
+  /// Not an encoding of the method's input message: INTERNAL, as gRPC C++ and grpc-go answer.
+  case malformed
+  /// A `string` field (at this dotted path, from the request message) that is not valid UTF-8,
+  /// which proto3 forbids: INVALID_ARGUMENT.
+  case invalidUTF8(field: String)
+  /// A `string` field holding a NUL character: valid UTF-8, but the C structs hold strings
+  /// NUL-terminated, so it would be cut there; refused rather than read short. INVALID_ARGUMENT.
+  case nulCharacter(field: String)
+  /// Decoding needs more memory than the call's arena budget: RESOURCE_EXHAUSTED.
+  case overBudget(limit: Int)
+
+  public var status: Status {
+    switch self {
+    case .malformed:
+      Status(code: .internal, message: "could not decode the request message")
+    case .invalidUTF8(let field):
+      Status(code: .invalidArgument, message: "request field `\(field)` is not valid UTF-8")
+    case .nulCharacter(let field):
+      Status(code: .invalidArgument, message: "request field `\(field)` contains a NUL character")
+    case .overBudget(let limit):
+      Status(
+        code: .resourceExhausted,
+        message: "the request message would need more than \(limit) bytes of memory once decoded")
+    }
+  }
+}
 
 /// A decoded request message: an opaque pointer into `arena`, which keeps it alive.
 public struct InboundMessage {

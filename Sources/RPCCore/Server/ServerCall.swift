@@ -10,6 +10,8 @@ public final class ServerCall {
   /// Released when the call finishes, which breaks the stream -> call -> stream cycle.
   private var sink: (any ServerStreamSink)?
   private let executor: any TaskExecutor
+  /// Most bytes the decoding of one request message may allocate (`Arena.budget`).
+  private let decodeBudget: Int
 
   private enum State {
     /// Waiting for the request (single-request kinds) or running with a request stream.
@@ -25,12 +27,14 @@ public final class ServerCall {
   private var task: Task<Void, Never>?
 
   public init(
-    handler: RPCHandler, context: ServerContext, sink: any ServerStreamSink, executor: any TaskExecutor
+    handler: RPCHandler, context: ServerContext, sink: any ServerStreamSink, executor: any TaskExecutor,
+    decodeBudget: Int = .max
   ) {
     self.handler = handler
     self.context = context
     self.sink = sink
     self.executor = executor
+    self.decodeBudget = decodeBudget
   }
 
   public var isFinished: Bool {
@@ -77,10 +81,12 @@ public final class ServerCall {
     case .receiving, .running:
       break
     }
-    let arena = Arena.make()
-    guard let pointer = handler.decode(bytes, arena) else {
-      finish(
-        Status(code: .internal, message: "could not decode the request as \(handler.method)'s input message"))
+    let arena = Arena.make(budget: decodeBudget)
+    let pointer: UnsafeMutableRawPointer
+    do {
+      pointer = try handler.decode(bytes, arena)
+    } catch {
+      finish(error.status)
       return false
     }
     let message = InboundMessage(pointer: pointer, arena: arena, compressed: compressed, wireSize: wireSize)

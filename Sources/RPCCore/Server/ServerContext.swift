@@ -13,6 +13,9 @@ public final class ServerContext {
   public let deadline: ContinuousClock.Instant?
   /// The algorithm the request messages were compressed with.
   public let requestEncoding: CompressionAlgorithm
+  /// The largest response message the server sends: a larger one ends the call with
+  /// RESOURCE_EXHAUSTED. Handlers that size responses from the request check it first.
+  public let maxSendMessageBytes: Int
 
   /// Metadata sent with the response headers; changes after the first message is sent are ignored.
   public var initialMetadata: Metadata = [:]
@@ -37,8 +40,9 @@ public final class ServerContext {
   public init(
     method: MethodDescriptor, requestMetadata: WireMetadata, peer: String,
     deadline: ContinuousClock.Instant?, requestEncoding: CompressionAlgorithm,
-    acceptEncodingHeader: String?
+    acceptEncodingHeader: String?, maxSendMessageBytes: Int = .max
   ) {
+    self.maxSendMessageBytes = maxSendMessageBytes
     self.method = method
     self.wireMetadata = requestMetadata
     self.peer = peer
@@ -46,6 +50,15 @@ public final class ServerContext {
     self.requestEncoding = requestEncoding
     self.acceptEncodingHeader = acceptEncodingHeader
     self.responseEncoding = .identity
+  }
+
+  /// Throws RESOURCE_EXHAUSTED when a response of `size` bytes could not be sent.
+  public func checkResponseSize(_ size: Int) throws(RPCError) {
+    guard size <= maxSendMessageBytes else {
+      throw RPCError(
+        code: .resourceExhausted,
+        message: "a response of \(size) bytes would exceed the server's limit of \(maxSendMessageBytes)")
+    }
   }
 
   /// Time left before the deadline; nil without one.
@@ -63,11 +76,14 @@ public final class MethodDescriptor: Sendable, Hashable, CustomStringConvertible
   public let method: String
   /// The HTTP/2 `:path`.
   public let path: String
+  /// `path` as bytes, for log lines formatted without Strings.
+  public let pathUTF8: [UInt8]
 
   public init(service: String, method: String) {
     self.service = service
     self.method = method
     self.path = "/\(service)/\(method)"
+    self.pathUTF8 = Array(path.utf8)
   }
 
   public var description: String { path }

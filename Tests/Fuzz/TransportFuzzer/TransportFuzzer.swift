@@ -4,16 +4,15 @@
 // build gets a replay tool instead (`swift run TransportFuzzer FILE...` runs saved inputs once each).
 
 import CNGHTTP2
+import HTTP2Transport
 import Logging
 import NIOCore
 import NIOEmbedded
 import RPCCore
 import StandardServices
 
-@testable import HTTP2Transport
-
 /// Built once: the standard services (stateless apart from health statuses).
-let router = StandardServiceSet.router(health: HealthService())
+let router = StandardServiceSet.router(health: HealthService(), testServices: true)
 let logger = {
   var logger = Logger(label: "fuzz")
   logger.logLevel = .critical
@@ -33,7 +32,7 @@ func runOne(_ input: UnsafeRawBufferPointer) {
   let channel = EmbeddedChannel()
   do {
     try channel.pipeline.syncOperations.addHandler(
-      H2Connection(channel: channel, config: config, router: router, logger: logger, registry: ConnectionRegistry()))
+      HTTP2Server.connectionHandler(channel: channel, config: config, router: router, logger: logger))
     try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
     var buffer = channel.allocator.buffer(capacity: bytes.count)
     buffer.writeBytes(bytes)
