@@ -1,4 +1,4 @@
-import Glibc
+@preconcurrency import Glibc  // stderr/stdout: set by glibc before main, never changed
 public import Logging
 import NIOCore
 import RPCCore
@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// A call appends its line, formatted by hand into bytes (no Foundation, no String building), to
 /// the buffer of its event loop: one uncontended lock, no system call. A writer thread of its own
-/// takes the full buffers every `flushInterval` and writes them out in whole lines. A buffer that
+/// takes the buffers every `flushInterval`, or as soon as one holds 32 KiB (under load, so that
+/// the lines being written stay in the core's cache), and writes them out in whole lines. A buffer that
 /// is full when a line comes drops the line and counts it, rather than make a loop wait for the
 /// disk; the writer reports drops as a warning. `close()` writes what is left.
 ///
@@ -33,10 +34,10 @@ public final class AccessLog: Sendable {
   ///   - logger: its label goes in each line; drops are reported through it.
   ///   - output: the file descriptor written to (2, standard error, by default).
   ///   - capacityPerLoop: bytes each event loop may hold between two writes.
-  ///   - flushInterval: how often the writer thread writes.
+  ///   - flushInterval: how often the writer thread writes when no buffer fills to 32 KiB first.
   public init(
     level: Logger.Level, logger: Logger, output: Int32 = 2, capacityPerLoop: Int = 4 * 1024 * 1024,
-    flushInterval: Duration = .milliseconds(20)
+    flushInterval: Duration = .milliseconds(50)
   ) {
     self.level = level
     self.isEnabled = logger.logLevel <= level
@@ -58,7 +59,7 @@ public final class AccessLog: Sendable {
     guard isEnabled else { return nil }
     let (buffer, isFirst) = buffers.withLock { buffers in
       if let existing = buffers[ObjectIdentifier(loop)] { return (existing, false) }
-      let created = AccessLogBuffer(prefix: prefix, capacity: capacity)
+      let created = AccessLogBuffer(prefix: prefix, capacity: capacity, writer: writer)
       buffers[ObjectIdentifier(loop)] = created
       return (created, buffers.count == 1)
     }
@@ -106,46 +107,50 @@ public final class AccessLog: Sendable {
     writer.finished()
   }
 
-  /// Takes each buffer's bytes (swapping in an empty one) and writes them.
+  /// Takes each buffer's bytes (swapping in its spare), writes them, and gives the memory back.
   private func drain() {
     for buffer in buffers.withLock({ Array($0.values) }) {
-      var bytes = buffer.take()
-      guard !bytes.isEmpty else { continue }
+      guard let bytes = buffer.take() else { continue }
       write(bytes)
-      bytes.removeAll(keepingCapacity: true)
       buffer.giveBack(bytes)
     }
   }
 
-  /// Writes whole lines in pieces of at most PIPE_BUF, so that each piece reaches a pipe
-  /// atomically, never interleaved with another writer's line (the main logger's).
-  private func write(_ bytes: [UInt8]) {
-    bytes.withUnsafeBytes { all in
-      var start = 0
-      while start < all.count {
-        var end = min(all.count, start + Int(PIPE_BUF))
-        if end < all.count, let newline = all[start..<end].lastIndex(of: UInt8(ascii: "\n")) { end = newline + 1 }
-        var offset = start
-        while offset < end {
-          let written = Glibc.write(output, all.baseAddress! + offset, end - offset)
-          if written < 0 {
-            if errno == EINTR { continue }
-            return  // nowhere to write: the lines are lost, as anything else written there
-          }
-          offset += written
-        }
-        start = end
+  /// The stdio stream writing to `descriptor` (standard error or out), whose lock swift-log holds
+  /// while it writes a line; nil for any other descriptor.
+  private static func stdioStream(_ descriptor: Int32) -> UnsafeMutablePointer<FILE>? {
+    switch descriptor {
+    case STDERR_FILENO: Glibc.stderr
+    case STDOUT_FILENO: Glibc.stdout
+    default: nil
+    }
+  }
+
+  /// Writes `bytes` in one call when it can. On standard error (or out) it holds the stdio lock
+  /// swift-log's StreamLogHandler takes for each line, so the two never interleave mid-line.
+  private func write(_ bytes: UnsafeRawBufferPointer) {
+    let stdioFile = Self.stdioStream(output)
+    if let stdioFile { flockfile(stdioFile) }
+    defer { if let stdioFile { funlockfile(stdioFile) } }
+    var offset = 0
+    while offset < bytes.count {
+      let written = Glibc.write(output, bytes.baseAddress! + offset, bytes.count - offset)
+      if written < 0 {
+        if errno == EINTR { continue }
+        return  // nowhere to write: the lines are lost, as anything else written there
       }
+      offset += written
     }
   }
 }
 
-/// The writer thread's sleep, which `stopAndWait` cuts short.
-private final class WriterSignal: @unchecked Sendable {  // every field is guarded by `mutex`
+/// The writer thread's sleep, which a full buffer (`wake`) or `stopAndWait` cuts short.
+final class WriterSignal: @unchecked Sendable {  // every field is guarded by `mutex`
   private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
   private var running = false
   private var stopping = false
+  private var woken = false
 
   init() {
     pthread_mutex_init(mutex, nil)
@@ -171,7 +176,15 @@ private final class WriterSignal: @unchecked Sendable {  // every field is guard
 
   func started() { locked { running = true } }
 
-  /// Sleeps `interval` or until stopped; false once stopped.
+  /// Ends the writer's current sleep.
+  func wake() {
+    locked {
+      woken = true
+      pthread_cond_signal(condition)
+    }
+  }
+
+  /// Sleeps `interval`, or until woken or stopped; false once stopped.
   func sleep(for interval: Duration) -> Bool {
     var deadline = timespec()
     clock_gettime(CLOCK_MONOTONIC, &deadline)
@@ -181,9 +194,10 @@ private final class WriterSignal: @unchecked Sendable {  // every field is guard
     deadline.tv_sec += nanoseconds / 1_000_000_000
     deadline.tv_nsec = nanoseconds % 1_000_000_000
     return locked {
-      while !stopping {
+      while !stopping, !woken {
         if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
       }
+      woken = false
       return !stopping
     }
   }
@@ -206,98 +220,149 @@ private final class WriterSignal: @unchecked Sendable {  // every field is guard
 }
 
 /// One event loop's access log lines, between two writes. Appends come from that loop only; the
-/// lock is contended only for the moment the writer swaps the bytes out.
+/// lock is contended only for the moment the writer swaps the bytes out. Lines are copied into
+/// raw memory from raw memory: no array is retained, grown or checked for uniqueness per call.
 final class AccessLogBuffer: Sendable {
   struct State {
-    var bytes: [UInt8] = []
-    var spare: [UInt8] = []
+    /// The bytes lines are appended to, `count` of them used, and the other buffer, which the
+    /// writer holds while it writes (nil meanwhile).
+    var current: UnsafeMutableRawPointer
+    var count = 0
+    var spare: UnsafeMutableRawPointer?
     var dropped = 0
     /// The formatted timestamp of `second`, reused within it.
-    var second = 0
-    var timestamp: [UInt8] = []
+    var second = -1
+    var timestamp: UnsafeMutableRawPointer
+    var timestampCount = 0
+    /// Whether the writer was woken for these bytes already.
+    var wokeWriter = false
   }
 
-  private let state: Mutex<State>
-  private let prefix: [UInt8]
-  private let capacity: Int
+  /// Bytes after which the writer is woken rather than left to its interval.
+  static let wakeThreshold = 32 * 1024
 
-  init(prefix: [UInt8], capacity: Int) {
-    self.prefix = prefix
+  private let state: Mutex<State>
+  /// Written once, in init, then only read: safe to share.
+  nonisolated(unsafe) private let prefix: UnsafeMutableRawBufferPointer
+  let capacity: Int
+  private let writer: WriterSignal
+
+  init(prefix: [UInt8], capacity: Int, writer: WriterSignal) {
+    self.writer = writer
+    self.prefix = .allocate(byteCount: prefix.count, alignment: 1)
+    self.prefix.copyBytes(from: prefix)
     self.capacity = capacity
-    var state = State()
-    state.bytes.reserveCapacity(min(capacity, 64 * 1024))
-    self.state = Mutex(state)
+    self.state = Mutex(
+      State(
+        current: .allocate(byteCount: capacity, alignment: 8), spare: .allocate(byteCount: capacity, alignment: 8),
+        timestamp: .allocate(byteCount: 64, alignment: 8)))
+  }
+
+  deinit {
+    prefix.deallocate()
+    state.withLock { state in
+      state.current.deallocate()
+      state.spare?.deallocate()
+      state.timestamp.deallocate()
+    }
   }
 
   var dropped: Int { state.withLock { $0.dropped } }
 
-  /// Appends one line (`method` is the path's bytes); drops it if the buffer is full.
-  func append(method: [UInt8], status: Status.Code, durationMicroseconds: Int64, peer: [UInt8]) {
+  /// Appends one line; drops it if the buffer is full. `method` and `peer` are UTF-8 bytes.
+  func append(
+    method: UnsafeRawBufferPointer, status: Status.Code, durationMicroseconds: Int64, peer: UnsafeRawBufferPointer
+  ) {
     let now = time(nil)
-    state.withLock { state in
-      let room = prefix.count + peer.count + method.count + 128
-      guard state.bytes.count + room <= capacity else {
+    // Read only, and only during this call, which the caller's buffers outlive.
+    let (prefix, method, peer) = (
+      UncheckedBytes(UnsafeRawBufferPointer(self.prefix)), UncheckedBytes(method), UncheckedBytes(peer)
+    )
+    let capacity = capacity
+    let wake = state.withLock { state -> Bool in
+      guard state.count + prefix.bytes.count + peer.bytes.count + method.bytes.count + 160 <= capacity else {
         state.dropped += 1
-        return
+        return false
       }
-      if now != state.second || state.timestamp.isEmpty {
+      if now != state.second {
         state.second = now
-        state.timestamp = Self.format(now)
+        state.timestampCount = Self.format(now, into: state.timestamp)
       }
-      state.bytes.append(contentsOf: state.timestamp)
-      state.bytes.append(contentsOf: prefix)
-      state.bytes.append(contentsOf: Self.peerKey)
-      state.bytes.append(contentsOf: peer)
-      state.bytes.append(contentsOf: Self.durationKey)
-      Self.appendDecimal(durationMicroseconds, to: &state.bytes)
-      state.bytes.append(contentsOf: Self.methodKey)
-      state.bytes.append(contentsOf: method)
-      state.bytes.append(contentsOf: Self.statusKey)
-      state.bytes.append(contentsOf: status.nameUTF8)
-      state.bytes.append(contentsOf: Self.suffix)
+      var cursor = state.current + state.count
+      func put(_ bytes: UnsafeRawBufferPointer) {
+        cursor.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        cursor += bytes.count
+      }
+      func put(_ text: StaticString) {
+        cursor.copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        cursor += text.utf8CodeUnitCount
+      }
+      put(UnsafeRawBufferPointer(start: state.timestamp, count: state.timestampCount))
+      put(prefix.bytes)
+      put(" peer.address=")
+      put(peer.bytes)
+      put(" rpc.duration_us=")
+      cursor += Self.writeDecimal(durationMicroseconds, to: cursor)
+      put(" rpc.method=")
+      put(method.bytes)
+      put(" rpc.status=")
+      put(status.staticName)
+      put(" [HTTP2Transport] rpc\n")
+      state.count = cursor - state.current
+      guard state.count >= Self.wakeThreshold, !state.wokeWriter else { return false }
+      state.wokeWriter = true
+      return true
     }
+    if wake { writer.wake() }
   }
 
-  private static let peerKey = Array(" peer.address=".utf8)
-  private static let durationKey = Array(" rpc.duration_us=".utf8)
-  private static let methodKey = Array(" rpc.method=".utf8)
-  private static let statusKey = Array(" rpc.status=".utf8)
-  private static let suffix = Array(" [HTTP2Transport] rpc\n".utf8)
-
-  /// The bytes so far, leaving an empty buffer (the spare) in their place.
-  func take() -> [UInt8] {
+  /// The bytes so far, leaving the spare buffer in their place; nil when there are none (or the
+  /// spare is out). Give the memory back with `giveBack` once written.
+  func take() -> UnsafeRawBufferPointer? {
     state.withLock { state in
-      guard !state.bytes.isEmpty else { return [] }
-      var taken = state.spare
-      swap(&taken, &state.bytes)
-      state.spare = []
+      guard state.count > 0, let spare = state.spare else { return nil }
+      let taken = UnsafeRawBufferPointer(start: state.current, count: state.count)
+      state.current = spare
+      state.count = 0
+      state.spare = nil
+      state.wokeWriter = false
       return taken
     }
   }
 
-  /// Returns emptied storage to be the next spare.
-  func giveBack(_ storage: [UInt8]) {
-    state.withLock { $0.spare = storage }
+  /// Returns written bytes' memory to be the next spare.
+  func giveBack(_ bytes: UnsafeRawBufferPointer) {
+    let memory = UncheckedBytes(bytes)  // the writer's, handed back whole
+    state.withLock { $0.spare = UnsafeMutableRawPointer(mutating: memory.bytes.baseAddress!) }
   }
 
-  /// `2026-12-02T08:12:00+0000`, local time, as swift-log's StreamLogHandler writes it.
-  static func format(_ seconds: time_t) -> [UInt8] {
+  /// Writes `2026-12-02T08:12:00+0000` (local time, as swift-log's StreamLogHandler does) to
+  /// `destination` (64 bytes); returns its length.
+  static func format(_ seconds: time_t, into destination: UnsafeMutableRawPointer) -> Int {
     var seconds = seconds
     var parts = tm()
     localtime_r(&seconds, &parts)
-    var text = [CChar](repeating: 0, count: 32)
-    let count = strftime(&text, text.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
-    return text[0..<count].map { UInt8(bitPattern: $0) }
+    return strftime(destination.assumingMemoryBound(to: CChar.self), 64, "%Y-%m-%dT%H:%M:%S%z", &parts)
   }
 
-  static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+  /// Writes `value` (0 for negatives) in decimal at `destination`; returns how many bytes.
+  static func writeDecimal(_ value: Int64, to destination: UnsafeMutableRawPointer) -> Int {
     var rest = max(0, value)
     var divisor: Int64 = 1
     while divisor <= rest / 10 { divisor *= 10 }
+    var count = 0
     repeat {
-      bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+      destination.storeBytes(of: UInt8(ascii: "0") + UInt8(rest / divisor), toByteOffset: count, as: UInt8.self)
+      count += 1
       rest %= divisor
       divisor /= 10
     } while divisor > 0
+    return count
   }
+}
+
+/// Raw bytes passed into a lock's closure: read there only, while their owner keeps them alive.
+struct UncheckedBytes: @unchecked Sendable {
+  let bytes: UnsafeRawBufferPointer
+  init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 }

@@ -21,7 +21,10 @@ public struct Status: Sendable, Hashable, CustomStringConvertible {
     case unauthenticated = 16
 
     /// The upper-snake name used in logs and documentation ("DEADLINE_EXCEEDED").
-    public var name: String {
+    public var name: String { staticName.description }
+
+    /// `name` with no allocation, for log lines formatted as bytes.
+    public var staticName: StaticString {
       switch self {
       case .ok: "OK"
       case .cancelled: "CANCELLED"
@@ -42,10 +45,6 @@ public struct Status: Sendable, Hashable, CustomStringConvertible {
       case .unauthenticated: "UNAUTHENTICATED"
       }
     }
-
-    /// `name` as bytes, built once per code: for log lines formatted without Strings.
-    public var nameUTF8: [UInt8] { Self.namesUTF8[rawValue] }
-    private static let namesUTF8 = allCases.map { Array($0.name.utf8) }
 
     /// The `grpc-status` header value, without allocating for the common codes.
     public var headerValue: StaticString {

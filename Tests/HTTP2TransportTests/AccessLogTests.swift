@@ -44,8 +44,14 @@ struct AccessLogTests {
     return logger
   }
 
-  static let method = Array("/grpc.testing.TestService/EmptyCall".utf8)
-  static let peer = Array("ipv4:127.0.0.1:50312".utf8)
+  static let methodText: StaticString = "/grpc.testing.TestService/EmptyCall"
+  static let peerText: StaticString = "ipv4:127.0.0.1:50312"
+  static var method: UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: methodText.utf8Start, count: methodText.utf8CodeUnitCount)
+  }
+  static var peer: UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: peerText.utf8Start, count: peerText.utf8CodeUnitCount)
+  }
 
   @Test("each call's line has the time, level, label, peer, duration, method and status, as swift-log writes them")
   func lineFormat() throws {
@@ -107,10 +113,12 @@ struct AccessLogTests {
     log.close()
   }
 
-  @Test("durations are written in decimal", arguments: [(0, "0"), (7, "7"), (10, "10"), (1_234_567, "1234567")])
+  @Test(
+    "durations are written in decimal",
+    arguments: [(0, "0"), (-3, "0"), (7, "7"), (10, "10"), (1_234_567, "1234567"), (Int64.max, "\(Int64.max)")])
   func decimal(_ value: Int64, _ text: String) {
-    var bytes: [UInt8] = []
-    AccessLogBuffer.appendDecimal(value, to: &bytes)
-    #expect(String(decoding: bytes, as: UTF8.self) == text)
+    var bytes = [UInt8](repeating: 0, count: 32)
+    let count = bytes.withUnsafeMutableBytes { AccessLogBuffer.writeDecimal(value, to: $0.baseAddress!) }
+    #expect(String(decoding: bytes[0..<count], as: UTF8.self) == text)
   }
 }

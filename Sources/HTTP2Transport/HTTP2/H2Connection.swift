@@ -45,8 +45,8 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
 
   /// Where this connection's calls write their log line; nil when the line is not written.
   let accessLog: AccessLogBuffer?
-  /// `peer`'s bytes, for the access log.
-  private(set) var peerUTF8: [UInt8] = Array("unknown".utf8)
+  /// `peer`'s UTF-8 bytes, for the access log; freed with the connection.
+  private(set) var peerUTF8 = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
   init(
     channel: any Channel, config: HTTP2Server.Config, router: RPCRouter, logger: Logger, registry: ConnectionRegistry,
@@ -65,6 +65,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
 
   deinit {
     if let session { nghttp2_session_del(session) }
+    peerUTF8.deallocate()
   }
 
   // MARK: Channel events
@@ -77,7 +78,8 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       case .v6: peer = "ipv6:[\(address.ipAddress ?? "")]:\(address.port ?? 0)"
       case .unixDomainSocket: peer = "unix:\(address.pathname ?? "")"
       }
-      peerUTF8 = Array(peer.utf8)
+      peerUTF8 = .allocate(byteCount: peer.utf8.count, alignment: 1)
+      peerUTF8.copyBytes(from: peer.utf8)
     }
     session = H2Connection.makeSession(for: self)
     var settings = [

@@ -64,12 +64,13 @@ final class H2Stream: ServerStreamSink {
 
   /// The request headers are complete: validate, route, and start the call.
   func headersComplete() {
-    let config = connection.config
-    guard head.headerBytes <= config.maxHeaderListBytes else {
+    // Fields read one by one: a copy of the whole config would retain its strings per call.
+    let maxHeaderListBytes = connection.config.maxHeaderListBytes
+    guard head.headerBytes <= maxHeaderListBytes else {
       return reject(
-        Status(code: .resourceExhausted, message: "request headers larger than \(config.maxHeaderListBytes) bytes"))
+        Status(code: .resourceExhausted, message: "request headers larger than \(maxHeaderListBytes) bytes"))
     }
-    switch head.verdict(maxTimeout: config.maxTimeout) {
+    switch head.verdict(maxTimeout: connection.config.maxTimeout) {
     case .rejectHTTP(let status, let message):
       connection.logger.debug(
         "rejected a non-gRPC request", metadata: ["http.status": "\(status)", "reason": "\(message)"])
@@ -86,7 +87,7 @@ final class H2Stream: ServerStreamSink {
       let context = ServerContext(
         method: handler.method, requestMetadata: head.metadata, peer: connection.peer,
         deadline: deadline, requestEncoding: encoding, acceptEncodingHeader: acceptEncoding,
-        maxSendMessageBytes: config.maxSendMessageBytes)
+        maxSendMessageBytes: connection.config.maxSendMessageBytes)
       let call = ServerCall(
         handler: handler, context: context, sink: self, executor: connection.executor,
         decodeBudget: connection.requestArenaBudget)
@@ -437,12 +438,12 @@ final class H2Stream: ServerStreamSink {
   private func log(_ status: Status, byClient: Bool = false) {
     connection.recordFinished(status: status, cancelledByClient: byClient)
     guard let startTime, let accessLog = connection.accessLog else { return }
+    let unknown: StaticString = "-"
     accessLog.append(
-      method: call?.context.method.pathUTF8 ?? Self.noMethod, status: status.code,
-      durationMicroseconds: (ContinuousClock.now - startTime).microseconds, peer: connection.peerUTF8)
+      method: call?.context.method.pathUTF8 ?? UnsafeRawBufferPointer(start: unknown.utf8Start, count: 1),
+      status: status.code, durationMicroseconds: (ContinuousClock.now - startTime).microseconds,
+      peer: UnsafeRawBufferPointer(connection.peerUTF8))
   }
-
-  private static let noMethod = Array("-".utf8)
 }
 
 extension Duration {

@@ -53,7 +53,7 @@ enum ProtoRuntime {
     data, size in
     // allocator_data is the arena, kept alive by the caller of unpack for the whole call. Past
     // the budget, NULL: protobuf-c then abandons the unpack and returns NULL.
-    Unmanaged<Arena>.fromOpaque(data!).takeUnretainedValue().allocateWithinBudget(byteCount: size)
+    Unmanaged<Arena>.fromOpaque(data!)._withUnsafeGuaranteedRef { $0.allocateWithinBudget(byteCount: size) }
   }
   private static let arenaFree: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = {
     _, _ in  // the arena frees everything at once

@@ -76,15 +76,20 @@ public final class MethodDescriptor: Sendable, Hashable, CustomStringConvertible
   public let method: String
   /// The HTTP/2 `:path`.
   public let path: String
-  /// `path` as bytes, for log lines formatted without Strings.
-  public let pathUTF8: [UInt8]
+  /// `path`'s UTF-8 bytes, for log lines formatted without Strings; valid while the descriptor is.
+  /// Written once, in init, then only read: safe to share.
+  nonisolated(unsafe) public let pathUTF8: UnsafeRawBufferPointer
 
   public init(service: String, method: String) {
     self.service = service
     self.method = method
     self.path = "/\(service)/\(method)"
-    self.pathUTF8 = Array(path.utf8)
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: path.utf8.count, alignment: 1)
+    bytes.copyBytes(from: path.utf8)
+    self.pathUTF8 = UnsafeRawBufferPointer(bytes)
   }
+
+  deinit { pathUTF8.deallocate() }
 
   public var description: String { path }
 
