@@ -66,6 +66,9 @@ final class H2Stream: ServerStreamSink {
   func headersComplete() {
     // Fields read one by one: a copy of the whole config would retain its strings per call.
     let maxHeaderListBytes = connection.config.maxHeaderListBytes
+    // Moved out, not copied (a copy retains each of its strings and arrays); not needed after.
+    var head = GRPCRequestHead()
+    swap(&head, &self.head)
     guard head.headerBytes <= maxHeaderListBytes else {
       return reject(
         Status(code: .resourceExhausted, message: "request headers larger than \(maxHeaderListBytes) bytes"))
