@@ -253,6 +253,8 @@ max_wal_senders = 0
 max_wal_size = 1GB
 checkpoint_timeout = 30min
 jit = off
+# Suites run in parallel, each on databases and connections of its own.
+max_connections = 300
 timezone = 'UTC'
 log_timezone = 'UTC'
 lc_messages = 'C'

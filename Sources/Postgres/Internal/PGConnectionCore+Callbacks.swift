@@ -1,6 +1,6 @@
 internal import CLibPQ
 
-// The only C callback of this target: libpq's notice receiver.
+// The only C callbacks of this target: libpq's notice receivers.
 
 extension PGConnectionCore {
   /// Routes the server's notices (and the FATAL a server sends before closing an idle
@@ -18,5 +18,13 @@ extension PGConnectionCore {
         core.didReceiveNotice(
           PGNotice(severity: field("V") ?? field("S") ?? "?", sqlState: field("C"), message: field("M") ?? ""))
       }, context)
+  }
+}
+
+extension PGPipe {
+  /// Drops the server's notices on the engine's connections (libpq's default prints them to
+  /// stderr); a FATAL before a close shows as the connection's loss anyway.
+  func installNoticeReceiver(_ connection: OpaquePointer) {
+    PQsetNoticeReceiver(connection, { _, _ in }, nil)
   }
 }

@@ -78,16 +78,22 @@ final class PGConnectionCore: @unchecked Sendable {
       throw PGError(.connectionLost, "libpq could not allocate a connection")
     }
     guard PQstatus(connection) == CONNECTION_OK else {
-      var message = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines()
-      // libpq quotes parts of a connection string it cannot parse, which may be the password.
-      let secrets = passwords(in: parameters) + [PQpass(connection).map { String(cString: $0) } ?? ""]
-      for secret in secrets where !secret.isEmpty {
-        message = message.replacing(secret, with: "***")
-      }
+      let error = connectError(connection, parameters: parameters)
       PQfinish(connection)
-      throw PGError(.connectionLost, "could not connect: " + message)
+      throw error
     }
     return connection
+  }
+
+  /// Why connecting with `parameters` failed, as libpq says, scrubbed of the password: libpq
+  /// quotes parts of a connection string it cannot parse, which may be the password.
+  static func connectError(_ connection: OpaquePointer, parameters: [(String, String)]) -> PGError {
+    var message = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines()
+    let secrets = passwords(in: parameters) + [PQpass(connection).map { String(cString: $0) } ?? ""]
+    for secret in secrets where !secret.isEmpty {
+      message = message.replacing(secret, with: "***")
+    }
+    return PGError(.connectionLost, "could not connect: " + message)
   }
 
   /// `text` with its valid %XX escapes decoded (invalid ones kept as they are).
@@ -480,7 +486,7 @@ final class PGConnectionCore: @unchecked Sendable {
   private static let emptyValue: StaticString = ""
 
   /// Calls `body` with libpq's parallel parameter arrays, valid only inside it.
-  private static func withParameters<R>(
+  static func withParameters<R>(
     _ bindings: PGBindings,
     _ body: (Int32, [UnsafePointer<CChar>?], [Int32], [Int32]) -> R
   ) -> R {
@@ -537,10 +543,15 @@ final class PGConnectionCore: @unchecked Sendable {
 
   private func error(from result: OpaquePointer?, _ connection: OpaquePointer?) -> PGError {
     if connection.map({ PQstatus($0) == CONNECTION_BAD }) ?? true { isBroken = true }
+    return Self.error(from: result, connection, lost: isBroken)
+  }
+
+  /// The error a failed result (or, without one, the connection) reports; of kind
+  /// `.connectionLost` when `lost`.
+  static func error(from result: OpaquePointer?, _ connection: OpaquePointer?, lost: Bool) -> PGError {
     func field(_ code: Character) -> String? { Self.errorField(result, code) }
     if let code = field("C") {
-      var error = PGError(
-        isBroken ? .connectionLost : .server, field("M") ?? "", sqlState: SQLState(code))
+      var error = PGError(lost ? .connectionLost : .server, field("M") ?? "", sqlState: SQLState(code))
       error.severity = field("V") ?? field("S")
       error.detail = field("D")
       error.hint = field("H")
@@ -553,7 +564,7 @@ final class PGConnectionCore: @unchecked Sendable {
     let message =
       result.map { String(cString: PQresultErrorMessage($0)) }
       ?? connection.map { String(cString: PQerrorMessage($0)) } ?? "no connection"
-    return PGError(isBroken ? .connectionLost : .unexpected, message.trimmingTrailingNewlines())
+    return PGError(lost ? .connectionLost : .unexpected, message.trimmingTrailingNewlines())
   }
 }
 

@@ -102,6 +102,21 @@ enum TestDatabase {
     }
   }
 
+  /// Runs `body` with a pipelined client on a fresh database (closed and dropped afterwards).
+  static func withClient<T: Sendable>(
+    maximumConnections: Int = 4, pipelineDepth: Int = PGClient.Config.defaults.pipelineDepth,
+    _ body: (_ client: PGClient, _ database: String) async throws -> T
+  ) async throws -> T {
+    try await withFreshDatabase { options, name in
+      var config = PGClient.Config(connection: options)
+      config.maximumConnections = maximumConnections
+      config.pipelineDepth = pipelineDepth
+      let client = try PGClient(config: config, logger: logger)
+      defer { client.close() }
+      return try await body(client, name)
+    }
+  }
+
   /// Runs `body` on a connection to the maintenance database (for watching and killing backends).
   @discardableResult
   static func withAdmin<T: Sendable>(_ body: @escaping @Sendable (PGSession) throws -> T)
