@@ -22,21 +22,34 @@ struct DatabaseOptions: ParsableArguments {
   )
   var dataDir: String?
 
-  /// The open database: the pool, and the embedded cluster when there is one.
+  /// The open database: where it is (`connection`), and the embedded cluster when there is one.
   struct Database {
-    let pool: PGPool
+    let connection: PGConnection.Options
     let cluster: PGEmbeddedCluster?
 
-    /// Closes the pool, then stops the cluster.
+    /// A pool of blocking connections, for tools (COPY, migrations): not for the request path.
+    func toolPool(connections: Int, logger: Logger) -> PGPool {
+      var config = PGPool.Config(connection: connection)
+      config.maximumConnections = connections
+      return PGPool(config: config, logger: logger)
+    }
+
+    /// The pipelined client the request path uses.
+    func client(connections: Int, logger: Logger) throws -> PGClient {
+      var config = PGClient.Config(connection: connection)
+      config.maximumConnections = connections
+      return try PGClient(config: config, logger: logger)
+    }
+
+    /// Stops the embedded cluster, if there is one.
     func close() async throws {
-      await pool.close()
       try await cluster?.stop()
     }
   }
 
-  /// Starts the embedded cluster if needed, opens a pool of `connections`, and applies the
-  /// migrations. On failure, what was started is stopped again.
-  func open(connections: Int, logger: Logger) async throws -> Database {
+  /// Starts the embedded cluster if needed and applies the migrations (on a connection of
+  /// their own, closed after). On failure, what was started is stopped again.
+  func open(logger: Logger) async throws -> Database {
     let connection: PGConnection.Options
     var cluster: PGEmbeddedCluster?
     if let url = databaseURL ?? Self.environment("MARKETPLACE_DATABASE_URL") {
@@ -50,13 +63,14 @@ struct DatabaseOptions: ParsableArguments {
       cluster = embedded
       connection = embedded.connectionOptions
     }
-    var poolConfig = PGPool.Config(connection: connection)
-    poolConfig.maximumConnections = connections
-    let database = Database(pool: PGPool(config: poolConfig, logger: logger), cluster: cluster)
+    let database = Database(connection: connection, cluster: cluster)
+    let pool = database.toolPool(connections: 1, logger: logger)
     do {
-      let applied = try await MarketplaceSchema.migrator().migrate(database.pool, logger: logger)
+      let applied = try await MarketplaceSchema.migrator().migrate(pool, logger: logger)
+      await pool.close()
       logger.notice("schema up to date", metadata: ["db.migrations_applied": "\(applied.count)"])
     } catch {
+      await pool.close()
       try? await database.close()
       throw error
     }

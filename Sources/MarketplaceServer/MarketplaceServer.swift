@@ -30,7 +30,7 @@ struct MarketplaceServer: AsyncParsableCommand {
   @OptionGroup var database: DatabaseOptions
 
   @Option(help: "Most connections to PostgreSQL.")
-  var databaseConnections = PGPool.Config.defaults.maximumConnections
+  var databaseConnections = PGClient.Config.defaults.maximumConnections
 
   @Option(help: "Address to listen on.")
   var host = HTTP2Server.Config.defaults.host
@@ -116,22 +116,28 @@ struct MarketplaceServer: AsyncParsableCommand {
     config.rpcLogLevel = rpcLogLevel
 
     // The database first: the URL given, or a cluster of our own; migrations applied.
-    let database = try await database.open(connections: databaseConnections, logger: logger)
-    let pool = database.pool
+    let database = try await database.open(logger: logger)
+    let client: PGClient
+    do {
+      client = try database.client(connections: databaseConnections, logger: logger)
+    } catch {
+      try? await database.close()
+      throw error
+    }
     var services: [any Service] = database.cluster.map { [$0] } ?? []
 
     let health = HealthService()
     let databaseServices = [""] + MarketplaceServices.databaseBackedServiceNames
     for service in databaseServices { health.setStatus(.serving, for: service) }
     let router = StandardServiceSet.router(health: health, testServices: testServices) { router in
-      MarketplaceServices.register(with: &router, pool: pool, logger: logger)
+      MarketplaceServices.register(with: &router, database: client, logger: logger)
     }
     let server = HTTP2Server(config: config, router: router, logger: logger)
     // Started in this order, stopped in reverse: the RPC server first, the database last.
     services += [
-      pool,
+      client,
       DatabaseHealthMonitor(
-        connection: pool.config.connection, health: health, services: databaseServices,
+        connection: database.connection, health: health, services: databaseServices,
         interval: .milliseconds(500), logger: logger),
       server,
     ]

@@ -68,7 +68,8 @@ struct SeedCommand: AsyncParsableCommand {
   func run() async throws {
     bootstrapLogging(level: logLevel)
     let logger = Logger(label: "marketplace.seed")
-    let database = try await database.open(connections: 2, logger: logger)
+    let database = try await database.open(logger: logger)
+    let pool = database.toolPool(connections: 1, logger: logger)
     var config = Seeder.Config()
     config.users = users
     config.properties = properties
@@ -78,13 +79,15 @@ struct SeedCommand: AsyncParsableCommand {
     config.now = try nowTimestamp()
     config.replaceExisting = replace
     do {
-      let report = try await Seeder.seed(database.pool, config: config, logger: logger)
+      let report = try await Seeder.seed(pool, config: config, logger: logger)
       print(report)
     } catch {
+      await pool.close()
       try? await database.close()
       if let error = error as? PGError { throw SeedFailure(description: String(reflecting: error)) }
       throw error
     }
+    await pool.close()
     try await database.close()
   }
 

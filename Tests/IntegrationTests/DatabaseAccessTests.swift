@@ -20,19 +20,19 @@ struct DatabaseAccessTests {
     await #expect(throws: RPCError.self) { try await body() }
   }
 
-  @Test("the call's deadline becomes the statement's timeout: DEADLINE_EXCEEDED, long before the statement would end")
+  @Test("the call's deadline bounds the statement: DEADLINE_EXCEEDED, long before the statement would end")
   func deadline() async throws {
-    try await TestDatabase.withPool(maximumConnections: 1) { pool, _ in
-      let database = DatabaseAccess(pool: pool, logger: TestDatabase.logger)
-      try await pool.withConnection { try $0.execute("SELECT 1") }  // connected before the clock starts
+    try await TestDatabase.withClient(maximumConnections: 1) { client, _ in
+      let database = DatabaseAccess(client: client, logger: TestDatabase.logger)
+      _ = try await client.run(.rows("SELECT 1"))  // connected before the clock starts
       let start = ContinuousClock.now
       let error = await Self.rpcError {
-        _ = try await database.read(Self.context(deadline: start + .seconds(1))) { try $0.query("SELECT pg_sleep(60)") }
+        _ = try await database.run(Self.context(deadline: start + .seconds(1)), .rows("SELECT pg_sleep(60)"))
       }
       #expect(error?.code == .deadlineExceeded)
       #expect(ContinuousClock.now - start < .seconds(30))
       let late = await Self.rpcError {
-        _ = try await database.transaction(Self.context(deadline: .now - .seconds(1))) { try $0.query("SELECT 1") }
+        _ = try await database.transaction(Self.context(deadline: .now - .seconds(1)), PGQuery.rows("SELECT 1"))
       }
       #expect(late?.code == .deadlineExceeded)
     }
@@ -40,11 +40,9 @@ struct DatabaseAccessTests {
 
   @Test("a cancelled call cancels its running statement: CANCELLED, and the backend stops")
   func cancellation() async throws {
-    try await TestDatabase.withPool(maximumConnections: 1) { pool, name in
-      let database = DatabaseAccess(pool: pool, logger: TestDatabase.logger)
-      let call = Task {
-        try await database.read(Self.context()) { try $0.query("SELECT pg_sleep(60)") }
-      }
+    try await TestDatabase.withClient(maximumConnections: 1) { client, name in
+      let database = DatabaseAccess(client: client, logger: TestDatabase.logger)
+      let call = Task { try await database.run(Self.context(), .rows("SELECT pg_sleep(60)")) }
       try #require(
         await TestDatabase.eventually {
           try await !TestDatabase.backends(in: name, runningQueryPrefix: "SELECT pg_sleep").isEmpty
@@ -52,7 +50,10 @@ struct DatabaseAccessTests {
       call.cancel()
       let error = await Self.rpcError { _ = try await call.value }
       #expect(error?.code == .cancelled)
-      #expect(try await TestDatabase.backends(in: name, runningQueryPrefix: "SELECT pg_sleep").isEmpty)
+      #expect(
+        try await TestDatabase.eventually {
+          try await TestDatabase.backends(in: name, runningQueryPrefix: "SELECT pg_sleep").isEmpty
+        })
     }
   }
 
@@ -60,26 +61,25 @@ struct DatabaseAccessTests {
   func unavailable() async throws {
     var options = PGConnection.Options(conninfo: "postgresql:///none?host=/nonexistent-socket-directory")
     options.connectTimeout = .seconds(2)
-    let pool = PGPool(config: PGPool.Config(connection: options), logger: TestDatabase.logger)
-    let database = DatabaseAccess(pool: pool, logger: TestDatabase.logger)
+    let client = try PGClient(config: PGClient.Config(connection: options), logger: TestDatabase.logger)
+    let database = DatabaseAccess(client: client, logger: TestDatabase.logger)
     let error = await Self.rpcError {
-      _ = try await database.read(Self.context(deadline: .now + .seconds(10))) { try $0.query("SELECT 1") }
+      _ = try await database.run(Self.context(deadline: .now + .seconds(10)), .rows("SELECT 1"))
     }
     #expect(error?.code == .unavailable)
-    await pool.close()
-    let closed = await Self.rpcError { _ = try await database.read(Self.context()) { try $0.query("SELECT 1") } }
+    client.close()
+    let closed = await Self.rpcError { _ = try await database.run(Self.context(), .rows("SELECT 1")) }
     #expect(closed?.code == .unavailable)
   }
 
   @Test("other database errors are INTERNAL with a fixed message: no SQL, no data")
   func internalErrors() async throws {
-    try await TestDatabase.withPool { pool, _ in
-      let database = DatabaseAccess(pool: pool, logger: TestDatabase.logger)
+    try await TestDatabase.withClient { client, _ in
+      let database = DatabaseAccess(client: client, logger: TestDatabase.logger)
+      _ = try await client.run(.execute("CREATE TABLE secret (v text UNIQUE)"))
       let error = await Self.rpcError {
-        _ = try await database.transaction(Self.context()) { session in
-          try session.execute("CREATE TEMP TABLE secret (v text UNIQUE)")
-          try session.execute("INSERT INTO secret VALUES ('hunter2'), ('hunter2')")
-        }
+        _ = try await database.transaction(
+          Self.context(), PGQuery.execute("INSERT INTO secret VALUES ('hunter2'), ('hunter2')"))
       }
       #expect(error?.code == .internal)
       #expect(error?.message == "internal error")
@@ -89,15 +89,13 @@ struct DatabaseAccessTests {
   @Test("a failing statement is logged by SQLSTATE, constraint and statement; never the values it quotes")
   func errorLogsQuoteNoData() async throws {
     let logs = InMemoryLogHandler()
-    try await TestDatabase.withPool { pool, _ in
-      let database = DatabaseAccess(pool: pool, logger: Logger(label: "test") { _ in logs })
+    try await TestDatabase.withClient { client, _ in
+      let database = DatabaseAccess(client: client, logger: Logger(label: "test") { _ in logs })
       let secret = "hunter2-\(UInt32.random(in: 0...UInt32.max))"
+      _ = try await client.run(.execute("CREATE TABLE accounts (email text CONSTRAINT accounts_email_key UNIQUE)"))
+      _ = try await client.run(.execute("INSERT INTO accounts VALUES (\(secret))"))
       let error = await Self.rpcError {
-        _ = try await database.transaction(Self.context()) { session in
-          try session.execute("CREATE TEMP TABLE accounts (email text CONSTRAINT accounts_email_key UNIQUE)")
-          try session.execute("INSERT INTO accounts VALUES (\(secret))")
-          try session.execute("INSERT INTO accounts VALUES (\(secret))")
-        }
+        _ = try await database.run(Self.context(), PGQuery.execute("INSERT INTO accounts VALUES (\(secret))"))
       }
       #expect(error?.code == .internal)
       let entry = try #require(logs.entries.first { $0.message == "database error" })
@@ -106,6 +104,22 @@ struct DatabaseAccessTests {
       #expect(entry.metadata["db.statement"] == "INSERT INTO accounts VALUES ($1)")
       let everything = logs.entries.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
       #expect(!everything.contains(secret))
+    }
+  }
+
+  @Test("a domain error thrown inside a transaction passes through unchanged, and the transaction rolls back")
+  func domainErrorsPassThrough() async throws {
+    struct DatesTaken: Error, Equatable {}
+    try await TestDatabase.withClient { client, _ in
+      let database = DatabaseAccess(client: client, logger: TestDatabase.logger)
+      _ = try await client.run(.execute("CREATE TABLE holds (v int)"))
+      await #expect(throws: DatesTaken()) {
+        try await database.withTransaction(Self.context()) { tx in
+          _ = try await tx.run(PGQuery.execute("INSERT INTO holds VALUES (1)"))
+          throw DatesTaken()
+        }
+      }
+      #expect(try await client.run(PGQuery("SELECT count(*) FROM holds") { try $0[0].int(0)! }) == 0)
     }
   }
 }

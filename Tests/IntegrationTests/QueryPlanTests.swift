@@ -144,90 +144,94 @@ enum Workload {
     let stay = DateRange(checkIn: s.today.adding(days: 30), checkOut: s.today.adding(days: 34))!
 
     // Users and sessions: 9.
-    let users = UserRepository(session)
-    let user = try users.insert(
-      id: .random(), email: "plan.test@example.com", passwordHash: "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA",
-      firstName: "Plan", lastName: "Test", phone: nil, role: .guest)
-    _ = try users.find(id: s.userID)
-    _ = try users.find(email: s.userEmail)
-    _ = try users.updateProfile(id: user.id, firstName: "Plan", lastName: "Tested", phone: "+33 1 23")
-    _ = try users.updateRole(id: user.id, role: .host)
+    let user = try session.run(
+      UserRepository.insert(
+        id: .random(), email: "plan.test@example.com", passwordHash: "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA",
+        firstName: "Plan", lastName: "Test", phone: nil, role: .guest))
+    _ = try session.run(UserRepository.find(id: s.userID))
+    _ = try session.run(UserRepository.find(email: s.userEmail))
+    _ = try session.run(
+      UserRepository.updateProfile(id: user.id, firstName: "Plan", lastName: "Tested", phone: "+33 1 23"))
+    _ = try session.run(UserRepository.updateRole(id: user.id, role: .host))
     let token = [UInt8](repeating: 7, count: 32)
-    _ = try users.insertSession(
-      id: .random(), userID: user.id, tokenHash: token,
-      expiresAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000))
-    _ = try users.activeSession(tokenHash: token)
-    _ = try users.revokeSession(tokenHash: token)
-    _ = try users.revokeSessions(userID: s.userID)
+    _ = try session.run(
+      UserRepository.insertSession(
+        id: .random(), userID: user.id, tokenHash: token,
+        expiresAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000)))
+    _ = try session.run(UserRepository.activeSession(tokenHash: token))
+    _ = try session.run(UserRepository.revokeSession(tokenHash: token))
+    _ = try session.run(UserRepository.revokeSessions(userID: s.userID))
 
     // Properties: 5, and the 16 search shapes.
-    let properties = PropertyRepository(session)
     let listing = PropertyRepository.Listing(
       name: "Plan flat", description: "",
       location: .init(address: "1 rue", city: "Paris", country: "FR", coordinates: nil),
       pricePerNight: Money(amountMinor: 9_000, currency: eur), maxGuests: 2)
-    let property = try properties.insert(id: .random(), hostID: user.id, listing: listing)
-    _ = try properties.find(id: s.propertyID)
-    _ = try properties.update(id: property.id, hostID: user.id, listing: listing)
-    _ = try properties.list(hostID: s.hostID, includingDeleted: false, limit: 20)
-    _ = try properties.delete(id: property.id, hostID: user.id)
+    let property = try session.run(PropertyRepository.insert(id: .random(), hostID: user.id, listing: listing))
+    _ = try session.run(PropertyRepository.find(id: s.propertyID))
+    _ = try session.run(PropertyRepository.update(id: property.id, hostID: user.id, listing: listing))
+    _ = try session.run(PropertyRepository.list(hostID: s.hostID, includingDeleted: false, limit: 20))
+    _ = try session.run(PropertyRepository.delete(id: property.id, hostID: user.id))
     // A big city, and one with no listing (which must not walk every listing by price).
     for (city, country) in [
       (s.city, s.country), (s.city, nil), ("Nowhere", s.country), ("Nowhere", nil), (nil, s.country), (nil, nil),
     ] {
       for stay in [stay, nil] {
         for after in [PropertySearch.Cursor(pricePerNightMinor: 10_000, id: s.propertyID), nil] {
-          _ = try properties.search(
-            PropertySearch(
-              city: city, country: country, minPricePerNightMinor: 5_000, maxPricePerNightMinor: 30_000,
-              guests: 2, stay: stay, limit: 20, after: after))
+          _ = try session.run(
+            PropertyRepository.search(
+              PropertySearch(
+                city: city, country: country, minPricePerNightMinor: 5_000, maxPricePerNightMinor: 30_000,
+                guests: 2, stay: stay, limit: 20, after: after)))
         }
       }
     }
 
     // Bookings: 10.
-    let bookings = BookingRepository(session)
-    let booking = try bookings.insert(
-      id: .random(), propertyID: s.propertyID, guestID: user.id,
-      stay: DateRange(
-        checkIn: LocalDate(year: 2031, month: 1, day: 1)!, checkOut: LocalDate(year: 2031, month: 1, day: 3)!)!,
-      guests: 1, totalPrice: Money(amountMinor: 20_000, currency: eur),
-      expiresAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000))
-    _ = try bookings.find(id: s.bookingID)
-    _ = try bookings.findForUpdate(id: s.bookingID)
-    _ = try bookings.list(guestID: s.guestID, limit: 20)
-    _ = try bookings.list(propertyID: s.propertyID, from: s.today, limit: 20)
-    _ = try bookings.activeStays(propertyID: s.propertyID, within: stay)
-    _ = try bookings.isFree(propertyID: s.propertyID, stay: stay)
-    _ = try bookings.transition(id: booking.id, from: .pending, to: .confirmed)
-    _ = try bookings.expireUnpaid(limit: 100)
-    _ = try bookings.completeEnded(today: s.today, limit: 100)
+    let booking = try session.run(
+      BookingRepository.insert(
+        id: .random(), propertyID: s.propertyID, guestID: user.id,
+        stay: DateRange(
+          checkIn: LocalDate(year: 2031, month: 1, day: 1)!, checkOut: LocalDate(year: 2031, month: 1, day: 3)!)!,
+        guests: 1, totalPrice: Money(amountMinor: 20_000, currency: eur),
+        expiresAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000)))
+    _ = try session.run(BookingRepository.find(id: s.bookingID))
+    _ = try session.run(BookingRepository.findForUpdate(id: s.bookingID))
+    _ = try session.run(BookingRepository.list(guestID: s.guestID, limit: 20))
+    _ = try session.run(BookingRepository.list(propertyID: s.propertyID, from: s.today, limit: 20))
+    _ = try session.run(BookingRepository.activeStays(propertyID: s.propertyID, within: stay))
+    _ = try session.run(BookingRepository.isFree(propertyID: s.propertyID, stay: stay))
+    _ = try session.run(BookingRepository.transition(id: booking.id, from: .pending, to: .confirmed))
+    _ = try session.run(BookingRepository.expireUnpaid(limit: 100))
+    _ = try session.run(BookingRepository.completeEnded(today: s.today, limit: 100))
 
     // Payments: 7.
-    let payments = PaymentRepository(session)
-    let payment = try payments.insert(
-      id: .random(), bookingID: booking.id, payerID: user.id, propertyID: s.propertyID,
-      amount: booking.totalPrice, method: .card, idempotencyKey: "plan-test",
-      requestFingerprint: [UInt8](repeating: 1, count: 32))
-    _ = try payments.find(id: s.paymentID)
-    _ = try payments.find(payerID: s.payerID, idempotencyKey: s.idempotencyKey)
-    _ = try payments.list(bookingID: s.bookingID)
-    _ = try payments.list(payerID: s.payerID, limit: 20)
-    _ = try payments.livePayment(bookingID: s.bookingID)
-    _ = try payments.transition(id: payment.id, from: .pending, to: .succeeded, gatewayReference: "gw_1")
+    let payment = try session.run(
+      PaymentRepository.insert(
+        id: .random(), bookingID: booking.id, payerID: user.id, propertyID: s.propertyID,
+        amount: booking.totalPrice, method: .card, idempotencyKey: "plan-test",
+        requestFingerprint: [UInt8](repeating: 1, count: 32)))
+    _ = try session.run(PaymentRepository.find(id: s.paymentID))
+    _ = try session.run(PaymentRepository.find(payerID: s.payerID, idempotencyKey: s.idempotencyKey))
+    _ = try session.run(PaymentRepository.list(bookingID: s.bookingID))
+    _ = try session.run(PaymentRepository.list(payerID: s.payerID, limit: 20))
+    _ = try session.run(PaymentRepository.livePayment(bookingID: s.bookingID))
+    _ = try session.run(
+      PaymentRepository.transition(id: payment.id, from: .pending, to: .succeeded, gatewayReference: "gw_1"))
 
     // Reviews: 5 (with and without a cursor).
-    let reviews = ReviewRepository(session)
-    _ = try bookings.transition(id: booking.id, from: .confirmed, to: .completed)
-    let review = try reviews.insert(
-      id: .random(), bookingID: booking.id, propertyID: s.propertyID, authorID: user.id, rating: 5,
-      comment: "Great")
-    _ = try reviews.find(bookingID: s.bookingID)
-    _ = try reviews.list(propertyID: s.reviewedPropertyID, after: nil, limit: 20)
-    _ = try reviews.list(
-      propertyID: s.reviewedPropertyID, after: Review.Cursor(createdAt: review.createdAt, id: review.id),
-      limit: 20)
-    _ = try reviews.list(authorID: s.guestID, limit: 20)
+    _ = try session.run(BookingRepository.transition(id: booking.id, from: .confirmed, to: .completed))
+    let review = try session.run(
+      ReviewRepository.insert(
+        id: .random(), bookingID: booking.id, propertyID: s.propertyID, authorID: user.id, rating: 5,
+        comment: "Great"))
+    _ = try session.run(ReviewRepository.find(bookingID: s.bookingID))
+    _ = try session.run(ReviewRepository.list(propertyID: s.reviewedPropertyID, after: nil, limit: 20))
+    _ = try session.run(
+      ReviewRepository.list(
+        propertyID: s.reviewedPropertyID, after: Review.Cursor(createdAt: review.createdAt, id: review.id),
+        limit: 20))
+    _ = try session.run(ReviewRepository.list(authorID: s.guestID, limit: 20))
   }
 }
 

@@ -14,9 +14,10 @@ struct RepositoryTests {
   static let later = Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000)  // 2100-01-01
 
   static func user(_ session: PGSession, _ email: String, role: User.Role = .guest) throws -> User {
-    try UserRepository(session).insert(
-      id: .random(), email: email, passwordHash: hash, firstName: "Ann", lastName: "Lee",
-      phone: nil, role: role)
+    try session.run(
+      UserRepository.insert(
+        id: .random(), email: email, passwordHash: hash, firstName: "Ann", lastName: "Lee",
+        phone: nil, role: role))
   }
 
   static func listing(
@@ -43,22 +44,25 @@ struct RepositoryTests {
   func users() async throws {
     try await TestDatabase.withPool(migrated: true) { pool, _ in
       try await pool.withConnection { session in
-        let users = UserRepository(session)
         let ann = try Self.user(session, "Ann.Lee@Example.com")
         #expect(ann.email == "Ann.Lee@Example.com" && ann.role == .guest && ann.phone == nil)
         #expect(ann.createdAt == ann.updatedAt)
-        #expect(try users.find(id: ann.id) == ann)
-        #expect(try users.find(email: "ann.lee@EXAMPLE.com") == ann)
-        #expect(try users.find(email: "nobody@example.com") == nil)
+        #expect(try session.run(UserRepository.find(id: ann.id)) == ann)
+        #expect(try session.run(UserRepository.find(email: "ann.lee@EXAMPLE.com")) == ann)
+        #expect(try session.run(UserRepository.find(email: "nobody@example.com")) == nil)
         Self.expectConstraint(.uniqueViolation, "users_email_key") {
           _ = try Self.user(session, "ANN.LEE@example.com")
         }
         let updated = try #require(
-          try users.updateProfile(id: ann.id, firstName: "Anne", lastName: "O'Lee; DROP TABLE users", phone: "+33 1"))
+          try session.run(
+            UserRepository.updateProfile(
+              id: ann.id, firstName: "Anne", lastName: "O'Lee; DROP TABLE users", phone: "+33 1")))
         #expect(
           updated.firstName == "Anne" && updated.lastName == "O'Lee; DROP TABLE users" && updated.phone == "+33 1")
-        #expect(try users.updateRole(id: ann.id, role: .host)?.role == .host)
-        #expect(try users.updateProfile(id: .random(), firstName: "X", lastName: "Y", phone: nil) == nil)
+        #expect(try session.run(UserRepository.updateRole(id: ann.id, role: .host))?.role == .host)
+        #expect(
+          try session.run(UserRepository.updateProfile(id: .random(), firstName: "X", lastName: "Y", phone: nil)) == nil
+        )
       }
     }
   }
@@ -67,28 +71,28 @@ struct RepositoryTests {
   func sessions() async throws {
     try await TestDatabase.withPool(migrated: true) { pool, _ in
       try await pool.withConnection { session in
-        let users = UserRepository(session)
         let ann = try Self.user(session, "ann@example.com")
         let tokens = (1...3).map { [UInt8](repeating: $0, count: 32) }
         for token in tokens {
-          _ = try users.insertSession(id: .random(), userID: ann.id, tokenHash: token, expiresAt: Self.later)
+          _ = try session.run(
+            UserRepository.insertSession(id: .random(), userID: ann.id, tokenHash: token, expiresAt: Self.later))
         }
-        let (active, user) = try #require(try users.activeSession(tokenHash: tokens[0]))
+        let (active, user) = try #require(try session.run(UserRepository.activeSession(tokenHash: tokens[0])))
         #expect(active.userID == ann.id && active.tokenHash == tokens[0] && active.expiresAt == Self.later)
         #expect(user == ann)
 
-        #expect(try users.revokeSession(tokenHash: tokens[0]))
-        #expect(try users.revokeSession(tokenHash: tokens[0]) == false)
-        #expect(try users.activeSession(tokenHash: tokens[0]) == nil)
+        #expect(try session.run(UserRepository.revokeSession(tokenHash: tokens[0])))
+        #expect(try session.run(UserRepository.revokeSession(tokenHash: tokens[0])) == false)
+        #expect(try session.run(UserRepository.activeSession(tokenHash: tokens[0])) == nil)
 
         try session.execute(
           "UPDATE sessions SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE token_hash = \(tokens[1])"
         )
-        #expect(try users.activeSession(tokenHash: tokens[1]) == nil)
+        #expect(try session.run(UserRepository.activeSession(tokenHash: tokens[1])) == nil)
 
-        #expect(try users.revokeSessions(userID: ann.id) == 2)  // the expired one and the third
-        #expect(try users.activeSession(tokenHash: tokens[2]) == nil)
-        #expect(try users.activeSession(tokenHash: [UInt8](repeating: 9, count: 32)) == nil)
+        #expect(try session.run(UserRepository.revokeSessions(userID: ann.id)) == 2)  // the expired one and the third
+        #expect(try session.run(UserRepository.activeSession(tokenHash: tokens[2])) == nil)
+        #expect(try session.run(UserRepository.activeSession(tokenHash: [UInt8](repeating: 9, count: 32))) == nil)
       }
     }
   }
@@ -97,26 +101,30 @@ struct RepositoryTests {
   func propertiesWrites() async throws {
     try await TestDatabase.withPool(migrated: true) { pool, _ in
       try await pool.withConnection { session in
-        let properties = PropertyRepository(session)
         let host = try Self.user(session, "host@example.com", role: .host)
         let other = try Self.user(session, "other@example.com", role: .host)
-        let flat = try properties.insert(id: .random(), hostID: host.id, listing: Self.listing())
+        let flat = try session.run(PropertyRepository.insert(id: .random(), hostID: host.id, listing: Self.listing()))
         #expect(flat.location.coordinates == Property.Coordinates(latitude: 48.85, longitude: 2.35))
         #expect(flat.rating == Property.Rating(sum: 0, count: 0) && flat.deletedAt == nil)
-        #expect(try properties.find(id: flat.id) == flat)
+        #expect(try session.run(PropertyRepository.find(id: flat.id)) == flat)
 
-        #expect(try properties.update(id: flat.id, hostID: other.id, listing: Self.listing(price: 1)) == nil)
+        #expect(
+          try session.run(PropertyRepository.update(id: flat.id, hostID: other.id, listing: Self.listing(price: 1)))
+            == nil)
         let cheaper = try #require(
-          try properties.update(id: flat.id, hostID: host.id, listing: Self.listing(price: 8_000)))
+          try session.run(PropertyRepository.update(id: flat.id, hostID: host.id, listing: Self.listing(price: 8_000))))
         #expect(cheaper.pricePerNight.amountMinor == 8_000 && cheaper.updatedAt >= flat.updatedAt)
 
-        #expect(try properties.delete(id: flat.id, hostID: other.id) == false)
-        #expect(try properties.delete(id: flat.id, hostID: host.id))
-        #expect(try properties.delete(id: flat.id, hostID: host.id) == false)
-        #expect(try properties.find(id: flat.id) == nil)
-        #expect(try properties.list(hostID: host.id, includingDeleted: false, limit: 10).isEmpty)
-        #expect(try properties.list(hostID: host.id, includingDeleted: true, limit: 10).map(\.id) == [flat.id])
-        #expect(try properties.search(PropertySearch(city: "Paris")).isEmpty)
+        #expect(try session.run(PropertyRepository.delete(id: flat.id, hostID: other.id)) == false)
+        #expect(try session.run(PropertyRepository.delete(id: flat.id, hostID: host.id)))
+        #expect(try session.run(PropertyRepository.delete(id: flat.id, hostID: host.id)) == false)
+        #expect(try session.run(PropertyRepository.find(id: flat.id)) == nil)
+        #expect(try session.run(PropertyRepository.list(hostID: host.id, includingDeleted: false, limit: 10)).isEmpty)
+        #expect(
+          try session.run(PropertyRepository.list(hostID: host.id, includingDeleted: true, limit: 10)).map(\.id) == [
+            flat.id
+          ])
+        #expect(try session.run(PropertyRepository.search(PropertySearch(city: "Paris"))).isEmpty)
       }
     }
   }
@@ -125,22 +133,25 @@ struct RepositoryTests {
   func search() async throws {
     try await TestDatabase.withPool(migrated: true) { pool, _ in
       try await pool.withConnection { session in
-        let properties = PropertyRepository(session)
-        let bookings = BookingRepository(session)
         let host = try Self.user(session, "host@example.com", role: .host)
         let guest = try Self.user(session, "guest@example.com")
         var paris: [Property] = []
         for price in [12_000, 9_000, 15_000, 9_000, 30_000] as [Int64] {
           paris.append(
-            try properties.insert(
-              id: .random(), hostID: host.id, listing: Self.listing(price: price, guests: price == 15_000 ? 6 : 2)))
+            try session.run(
+              PropertyRepository.insert(
+                id: .random(), hostID: host.id, listing: Self.listing(price: price, guests: price == 15_000 ? 6 : 2))))
         }
-        let lyon = try properties.insert(
-          id: .random(), hostID: host.id, listing: Self.listing(city: "Lyon", price: 7_000))
-        _ = try properties.insert(
-          id: .random(), hostID: host.id, listing: Self.listing(city: "Paris", country: "US", price: 5_000))
+        let lyon = try session.run(
+          PropertyRepository.insert(
+            id: .random(), hostID: host.id, listing: Self.listing(city: "Lyon", price: 7_000)))
+        _ = try session.run(
+          PropertyRepository.insert(
+            id: .random(), hostID: host.id, listing: Self.listing(city: "Paris", country: "US", price: 5_000)))
 
-        func ids(_ search: PropertySearch) throws -> [PropertyID] { try properties.search(search).map(\.id) }
+        func ids(_ search: PropertySearch) throws -> [PropertyID] {
+          try session.run(PropertyRepository.search(search)).map(\.id)
+        }
         let byPrice = paris.sorted {
           ($0.pricePerNight.amountMinor, $0.id.description) < ($1.pricePerNight.amountMinor, $1.id.description)
         }
@@ -156,9 +167,10 @@ struct RepositoryTests {
 
         // Free dates: a pending or confirmed stay blocks overlapping searches only.
         let booked = byPrice[0]
-        _ = try bookings.insert(
-          id: .random(), propertyID: booked.id, guestID: guest.id, stay: Self.stay(10, 14), guests: 2,
-          totalPrice: Money(amountMinor: 36_000, currency: Self.eur), expiresAt: Self.later)
+        _ = try session.run(
+          BookingRepository.insert(
+            id: .random(), propertyID: booked.id, guestID: guest.id, stay: Self.stay(10, 14), guests: 2,
+            totalPrice: Money(amountMinor: 36_000, currency: Self.eur), expiresAt: Self.later))
         let parisFR = PropertySearch(city: "Paris", country: "FR")
         func freeIn(_ stay: DateRange) throws -> [PropertyID] {
           var search = parisFR
@@ -173,7 +185,7 @@ struct RepositoryTests {
         var pages: [PropertyID] = []
         var search = PropertySearch(city: "Paris", country: "FR", limit: 2)
         while true {
-          let page = try properties.search(search)
+          let page = try session.run(PropertyRepository.search(search))
           pages += page.map(\.id)
           guard page.count == 2, let last = page.last else { break }
           search.after = .init(pricePerNightMinor: last.pricePerNight.amountMinor, id: last.id)
@@ -187,49 +199,53 @@ struct RepositoryTests {
   func bookings() async throws {
     try await TestDatabase.withPool(migrated: true) { pool, _ in
       try await pool.withConnection { session in
-        let bookings = BookingRepository(session)
         let host = try Self.user(session, "host@example.com", role: .host)
         let guest = try Self.user(session, "guest@example.com")
-        let flat = try PropertyRepository(session).insert(id: .random(), hostID: host.id, listing: Self.listing())
+        let flat = try session.run(PropertyRepository.insert(id: .random(), hostID: host.id, listing: Self.listing()))
         func book(_ stay: DateRange, expiresAt: Timestamp = Self.later) throws -> Booking {
-          try bookings.insert(
-            id: .random(), propertyID: flat.id, guestID: guest.id, stay: stay, guests: 2,
-            totalPrice: Money(amountMinor: Int64(stay.nights) * 10_000, currency: Self.eur), expiresAt: expiresAt)
+          try session.run(
+            BookingRepository.insert(
+              id: .random(), propertyID: flat.id, guestID: guest.id, stay: stay, guests: 2,
+              totalPrice: Money(amountMinor: Int64(stay.nights) * 10_000, currency: Self.eur), expiresAt: expiresAt))
         }
         let first = try book(Self.stay(1, 4))
         #expect(first.status == .pending && first.expiresAt == Self.later && first.totalPrice.amountMinor == 30_000)
-        #expect(try bookings.find(id: first.id) == first)
+        #expect(try session.run(BookingRepository.find(id: first.id)) == first)
         Self.expectConstraint(.exclusionViolation, "bookings_no_overlap") { _ = try book(Self.stay(3, 5)) }
         let second = try book(Self.stay(4, 6))
 
         #expect(
-          try bookings.activeStays(propertyID: flat.id, within: Self.stay(1, 31)) == [Self.stay(1, 4), Self.stay(4, 6)])
-        #expect(try bookings.isFree(propertyID: flat.id, stay: Self.stay(5, 7)) == false)
-        #expect(try bookings.isFree(propertyID: flat.id, stay: Self.stay(6, 9)))
+          try session.run(BookingRepository.activeStays(propertyID: flat.id, within: Self.stay(1, 31))) == [
+            Self.stay(1, 4), Self.stay(4, 6),
+          ])
+        #expect(try session.run(BookingRepository.isFree(propertyID: flat.id, stay: Self.stay(5, 7))) == false)
+        #expect(try session.run(BookingRepository.isFree(propertyID: flat.id, stay: Self.stay(6, 9))))
 
-        let confirmed = try #require(try bookings.transition(id: first.id, from: .pending, to: .confirmed))
+        let confirmed = try #require(
+          try session.run(BookingRepository.transition(id: first.id, from: .pending, to: .confirmed)))
         #expect(confirmed.status == .confirmed && confirmed.expiresAt == nil)
-        #expect(try bookings.transition(id: first.id, from: .pending, to: .cancelled) == nil)
-        #expect(try bookings.findForUpdate(id: first.id)?.status == .confirmed)
+        #expect(try session.run(BookingRepository.transition(id: first.id, from: .pending, to: .cancelled)) == nil)
+        #expect(try session.run(BookingRepository.findForUpdate(id: first.id))?.status == .confirmed)
 
         // Expiry: only pending bookings whose time ran out; their dates become free.
         try session.execute(
           "UPDATE bookings SET created_at = now() - interval '1 hour', expires_at = now() - interval '1 minute' WHERE id = \(second.id)"
         )
-        let expired = try bookings.expireUnpaid(limit: 10)
+        let expired = try session.run(BookingRepository.expireUnpaid(limit: 10))
         #expect(expired.map(\.id) == [second.id] && expired[0].status == .cancelled)
-        #expect(try bookings.expireUnpaid(limit: 10).isEmpty)
-        #expect(try bookings.isFree(propertyID: flat.id, stay: Self.stay(4, 6)))
+        #expect(try session.run(BookingRepository.expireUnpaid(limit: 10)).isEmpty)
+        #expect(try session.run(BookingRepository.isFree(propertyID: flat.id, stay: Self.stay(4, 6))))
 
         // Completion: confirmed stays that checked out by `today`.
-        #expect(try bookings.completeEnded(today: Self.day(3), limit: 10).isEmpty)
-        #expect(try bookings.completeEnded(today: Self.day(4), limit: 10).map(\.id) == [first.id])
+        #expect(try session.run(BookingRepository.completeEnded(today: Self.day(3), limit: 10)).isEmpty)
+        #expect(try session.run(BookingRepository.completeEnded(today: Self.day(4), limit: 10)).map(\.id) == [first.id])
 
         let third = try book(Self.stay(4, 6))
         // Latest check-in first; the two on the 4th by id, descending.
         let onThe4th = [third.id, second.id].sorted { $0.description > $1.description }
-        #expect(try bookings.list(guestID: guest.id, limit: 10).map(\.id) == onThe4th + [first.id])
-        #expect(try bookings.list(propertyID: flat.id, from: Self.day(2), limit: 10).count == 2)
+        #expect(
+          try session.run(BookingRepository.list(guestID: guest.id, limit: 10)).map(\.id) == onThe4th + [first.id])
+        #expect(try session.run(BookingRepository.list(propertyID: flat.id, from: Self.day(2), limit: 10)).count == 2)
       }
     }
   }
@@ -238,18 +254,19 @@ struct RepositoryTests {
   func payments() async throws {
     try await TestDatabase.withPool(migrated: true) { pool, _ in
       try await pool.withConnection { session in
-        let payments = PaymentRepository(session)
         let host = try Self.user(session, "host@example.com", role: .host)
         let guest = try Self.user(session, "guest@example.com")
-        let flat = try PropertyRepository(session).insert(id: .random(), hostID: host.id, listing: Self.listing())
-        let booking = try BookingRepository(session).insert(
-          id: .random(), propertyID: flat.id, guestID: guest.id, stay: Self.stay(1, 3), guests: 1,
-          totalPrice: Money(amountMinor: 20_000, currency: Self.eur), expiresAt: Self.later)
+        let flat = try session.run(PropertyRepository.insert(id: .random(), hostID: host.id, listing: Self.listing()))
+        let booking = try session.run(
+          BookingRepository.insert(
+            id: .random(), propertyID: flat.id, guestID: guest.id, stay: Self.stay(1, 3), guests: 1,
+            totalPrice: Money(amountMinor: 20_000, currency: Self.eur), expiresAt: Self.later))
         let fingerprint = [UInt8](repeating: 3, count: 32)
         func pay(key: String, payer: UserID = guest.id) throws -> Payment {
-          try payments.insert(
-            id: .random(), bookingID: booking.id, payerID: payer, propertyID: flat.id, amount: booking.totalPrice,
-            method: .bankTransfer, idempotencyKey: key, requestFingerprint: fingerprint)
+          try session.run(
+            PaymentRepository.insert(
+              id: .random(), bookingID: booking.id, payerID: payer, propertyID: flat.id, amount: booking.totalPrice,
+              method: .bankTransfer, idempotencyKey: key, requestFingerprint: fingerprint))
         }
         // Foreign keys are checked after the unique indexes: so first, with no other payment.
         Self.expectConstraint(.foreignKeyViolation, "payments_booking_fkey") {
@@ -257,23 +274,30 @@ struct RepositoryTests {
         }
         let payment = try pay(key: "key-1")
         #expect(payment.status == .pending && payment.method == .bankTransfer && payment.gatewayReference == nil)
-        #expect(try payments.find(id: payment.id) == payment)
-        #expect(try payments.find(payerID: guest.id, idempotencyKey: "key-1") == payment)
+        #expect(try session.run(PaymentRepository.find(id: payment.id)) == payment)
+        #expect(try session.run(PaymentRepository.find(payerID: guest.id, idempotencyKey: "key-1")) == payment)
         Self.expectConstraint(.uniqueViolation, "payments_payer_idempotency_key") { _ = try pay(key: "key-1") }
         Self.expectConstraint(.uniqueViolation, "payments_booking_live_key") { _ = try pay(key: "key-2") }
-        #expect(try payments.livePayment(bookingID: booking.id) == payment)
+        #expect(try session.run(PaymentRepository.livePayment(bookingID: booking.id)) == payment)
 
         let failed = try #require(
-          try payments.transition(id: payment.id, from: .pending, to: .failed, gatewayReference: nil))
+          try session.run(
+            PaymentRepository.transition(id: payment.id, from: .pending, to: .failed, gatewayReference: nil)))
         #expect(failed.status == .failed && failed.gatewayReference == nil)
-        #expect(try payments.livePayment(bookingID: booking.id) == nil)
+        #expect(try session.run(PaymentRepository.livePayment(bookingID: booking.id)) == nil)
         let retry = try pay(key: "key-2")  // after a failure, a new payment may be made
         let paid = try #require(
-          try payments.transition(id: retry.id, from: .pending, to: .succeeded, gatewayReference: "gw_42"))
+          try session.run(
+            PaymentRepository.transition(id: retry.id, from: .pending, to: .succeeded, gatewayReference: "gw_42")))
         #expect(paid.gatewayReference == "gw_42")
-        #expect(try payments.transition(id: retry.id, from: .pending, to: .failed, gatewayReference: nil) == nil)
-        #expect(try payments.list(bookingID: booking.id).map(\.id) == [payment.id, retry.id])
-        #expect(Set(try payments.list(payerID: guest.id, limit: 10).map(\.id)) == [payment.id, retry.id])
+        #expect(
+          try session.run(
+            PaymentRepository.transition(id: retry.id, from: .pending, to: .failed, gatewayReference: nil)) == nil)
+        #expect(try session.run(PaymentRepository.list(bookingID: booking.id)).map(\.id) == [payment.id, retry.id])
+        #expect(
+          Set(try session.run(PaymentRepository.list(payerID: guest.id, limit: 10)).map(\.id)) == [
+            payment.id, retry.id,
+          ])
       }
     }
   }
@@ -282,49 +306,56 @@ struct RepositoryTests {
   func reviews() async throws {
     try await TestDatabase.withPool(migrated: true) { pool, _ in
       try await pool.withConnection { session in
-        let reviews = ReviewRepository(session)
         let host = try Self.user(session, "host@example.com", role: .host)
         let guest = try Self.user(session, "guest@example.com")
-        let properties = PropertyRepository(session)
-        let flat = try properties.insert(id: .random(), hostID: host.id, listing: Self.listing())
+        let flat = try session.run(PropertyRepository.insert(id: .random(), hostID: host.id, listing: Self.listing()))
         var written: [Review] = []
         for (index, rating) in [5, 4, 2].enumerated() {
-          let booking = try BookingRepository(session).insert(
-            id: .random(), propertyID: flat.id, guestID: guest.id, stay: Self.stay(1 + 3 * index, 3 + 3 * index),
-            guests: 1, totalPrice: Money(amountMinor: 20_000, currency: Self.eur), expiresAt: Self.later)
+          let booking = try session.run(
+            BookingRepository.insert(
+              id: .random(), propertyID: flat.id, guestID: guest.id, stay: Self.stay(1 + 3 * index, 3 + 3 * index),
+              guests: 1, totalPrice: Money(amountMinor: 20_000, currency: Self.eur), expiresAt: Self.later))
           if index == 0 {  // before the review exists (foreign keys are checked after unique indexes)
             Self.expectConstraint(.foreignKeyViolation, "reviews_booking_fkey") {
-              _ = try reviews.insert(
-                id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: host.id, rating: 1, comment: "")
+              _ = try session.run(
+                ReviewRepository.insert(
+                  id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: host.id, rating: 1, comment: ""))
             }
           }
           written.append(
-            try reviews.insert(
-              id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: rating,
-              comment: "Stay \(index) — «très bien»"))
+            try session.run(
+              ReviewRepository.insert(
+                id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: rating,
+                comment: "Stay \(index) — «très bien»")))
           if index == 0 {
             Self.expectConstraint(.uniqueViolation, "reviews_booking_id_key") {
-              _ = try reviews.insert(
-                id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: 1, comment: "")
+              _ = try session.run(
+                ReviewRepository.insert(
+                  id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: 1, comment: "")
+              )
             }
             Self.expectConstraint(.checkViolation, "reviews_rating_check") {
-              _ = try reviews.insert(
-                id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: 6, comment: "")
+              _ = try session.run(
+                ReviewRepository.insert(
+                  id: .random(), bookingID: booking.id, propertyID: flat.id, authorID: guest.id, rating: 6, comment: "")
+              )
             }
           }
         }
-        #expect(try properties.find(id: flat.id)?.rating == Property.Rating(sum: 11, count: 3))
-        #expect(try reviews.find(bookingID: written[1].bookingID) == written[1])
+        #expect(try session.run(PropertyRepository.find(id: flat.id))?.rating == Property.Rating(sum: 11, count: 3))
+        #expect(try session.run(ReviewRepository.find(bookingID: written[1].bookingID)) == written[1])
 
         let newestFirst = written.sorted { ($0.createdAt, $0.id.description) > ($1.createdAt, $1.id.description) }
-        let firstPage = try reviews.list(propertyID: flat.id, after: nil, limit: 2)
+        let firstPage = try session.run(ReviewRepository.list(propertyID: flat.id, after: nil, limit: 2))
         #expect(firstPage == Array(newestFirst.prefix(2)))
         let last = try #require(firstPage.last)
         #expect(
-          try reviews.list(propertyID: flat.id, after: .init(createdAt: last.createdAt, id: last.id), limit: 2) == [
-            newestFirst[2]
-          ])
-        #expect(try reviews.list(authorID: guest.id, limit: 10).count == 3)
+          try session.run(
+            ReviewRepository.list(propertyID: flat.id, after: .init(createdAt: last.createdAt, id: last.id), limit: 2))
+            == [
+              newestFirst[2]
+            ])
+        #expect(try session.run(ReviewRepository.list(authorID: guest.id, limit: 10)).count == 3)
       }
     }
   }

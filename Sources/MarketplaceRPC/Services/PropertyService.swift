@@ -16,7 +16,7 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
     response: Marketplace_V1_GetPropertyResponse.Builder
   ) async throws {
     let id = try Validate.id(request.propertyId, field: "property_id", as: PropertyID.self)
-    guard let property = try await database.read(context, { try PropertyRepository($0).find(id: id) }) else {
+    guard let property = try await database.run(context, PropertyRepository.find(id: id)) else {
       throw RPCError(code: .notFound, message: "no property \(id)")
     }
     response.property.fill(from: property)
@@ -30,7 +30,7 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
     // One more than asked tells whether another page follows.
     let pageSize = search.limit
     search.limit += 1
-    let found = try await database.read(context) { [search] in try PropertyRepository($0).search(search) }
+    let found = try await database.run(context, PropertyRepository.search(search))
     let page = found.prefix(pageSize)
     for property in page { response.addProperties().fill(from: property) }
     if found.count > pageSize, let last = page.last {

@@ -2,36 +2,66 @@ public import Logging
 public import Postgres
 public import RPCCore
 
-/// How handlers reach the database: a pooled connection for the call, bounded by the call's
-/// deadline (waiting for a connection, and each statement through `statement_timeout`), and
-/// cancelled with it (a cancelled call cancels its running statement with PQcancel). Failures
-/// that are the database's, not the caller's, become the statuses a gRPC client can act on.
+/// How handlers reach the database: typed queries (`PGQuery`, built by the repositories) sent
+/// through the pipelined client under the call's deadline (the wait for a connection and the
+/// statement itself) and cancelled with it (a statement not yet sent is never sent; a running
+/// one is cancelled on the server). Failures that are the database's, not the caller's, become
+/// the statuses a gRPC client can act on.
+///
+/// ```swift
+/// let property = try await database.run(context, PropertyRepository.find(id: id))
+/// let (booking, _) = try await database.transaction(context, BookingRepository.insert(...), JobQueries.enqueue(...))
+/// ```
 public struct DatabaseAccess: Sendable {
-  let pool: PGPool
+  let client: PGClient
   let logger: Logger
 
-  public init(pool: PGPool, logger: Logger) {
-    self.pool = pool
+  public init(client: PGClient, logger: Logger) {
+    self.client = client
     self.logger = logger
   }
 
-  /// Runs `body` on a pooled connection, outside any transaction: for reads of one statement.
-  public func read<T: Sendable>(
-    _ context: ServerContext, _ body: @escaping @Sendable (PGSession) throws -> T
-  ) async throws -> T {
-    try await mappingErrors(context) { try await pool.withConnection(deadline: context.deadline, body) }
-  }
-
-  /// Runs `body` in a transaction (retried on serialization failure or deadlock).
-  public func transaction<T: Sendable>(
-    _ context: ServerContext, _ body: @escaping @Sendable (PGSession) throws -> T
-  ) async throws -> T {
-    try await mappingErrors(context) { try await pool.withTransaction(deadline: context.deadline, body) }
-  }
-
-  private func mappingErrors<T>(_ context: ServerContext, _ work: () async throws -> T) async throws -> T {
+  /// Runs one statement and returns its decoded result.
+  public func run<T>(_ context: ServerContext, _ query: PGQuery<T>) async throws(RPCError) -> T {
     do {
-      return try await work()
+      return try await client.run(query, deadline: context.deadline)
+    } catch {
+      throw rpcError(for: error, context: context)
+    }
+  }
+
+  /// Runs the statements in one round trip, as one implicit transaction.
+  public func run<each T>(
+    _ context: ServerContext, _ queries: repeat PGQuery<each T>
+  ) async throws(RPCError) -> (repeat each T) {
+    do {
+      return try await client.run(repeat each queries, deadline: context.deadline)
+    } catch {
+      throw rpcError(for: error, context: context)
+    }
+  }
+
+  /// Runs the statements between BEGIN and COMMIT in one round trip (retried on a serialization
+  /// failure or a deadlock).
+  public func transaction<each T>(
+    _ context: ServerContext, isolation: PGIsolation = .readCommitted, _ queries: repeat PGQuery<each T>
+  ) async throws(RPCError) -> (repeat each T) {
+    do {
+      return try await client.transaction(isolation: isolation, deadline: context.deadline, repeat each queries)
+    } catch {
+      throw rpcError(for: error, context: context)
+    }
+  }
+
+  /// Runs `body` in a transaction whose statements depend on each other's results (one round
+  /// trip per `tx.run`; retried whole on a serialization failure or a deadlock). Errors `body`
+  /// throws other than database ones pass through unchanged (domain errors).
+  public func withTransaction<T: Sendable>(
+    _ context: ServerContext, isolation: PGIsolation = .readCommitted,
+    _ body: (PGTransaction) async throws -> T
+  ) async throws -> T {
+    do {
+      return try await client.withTransaction(isolation: isolation, deadline: context.deadline, body)
     } catch let error as PGError {
       throw rpcError(for: error, context: context)
     }
@@ -52,7 +82,10 @@ public struct DatabaseAccess: Sendable {
     case .deadlineExceeded:
       return RPCError(code: .deadlineExceeded, message: "deadline exceeded")
     case .cancelled:
-      return RPCError(code: .cancelled, message: "cancelled")
+      // The transport cancels a call at its deadline too.
+      return deadlinePassed
+        ? RPCError(code: .deadlineExceeded, message: "deadline exceeded")
+        : RPCError(code: .cancelled, message: "cancelled")
     case .server where error.sqlState == .queryCanceled:
       // Our statement_timeout (from the deadline), or the call's cancellation through PQcancel.
       return Task.isCancelled && !deadlinePassed

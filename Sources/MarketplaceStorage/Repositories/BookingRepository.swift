@@ -4,11 +4,7 @@ public import Postgres
 /// Bookings. The database itself refuses overlapping active stays of one property
 /// (bookings_no_overlap, SQLSTATE 23P01); the index each statement uses is named in
 /// 0004_bookings.sql.
-public struct BookingRepository {
-  let session: PGSession
-
-  public init(_ session: PGSession) { self.session = session }
-
+public enum BookingRepository {
   static let columns = """
     id, property_id, guest_id, check_in, check_out, guests, total_price_minor, currency, status,
     expires_at, created_at, updated_at
@@ -27,80 +23,80 @@ public struct BookingRepository {
 
   /// A new pending booking that holds its dates until `expiresAt` unless paid. Dates taken by
   /// another active booking fail with 23P01 on `bookings_no_overlap`.
-  public func insert(
+  public static func insert(
     id: BookingID, propertyID: PropertyID, guestID: UserID, stay: DateRange, guests: Int,
     totalPrice: Money, expiresAt: Timestamp
-  ) throws(PGError) -> Booking {
-    try session.query(
+  ) -> PGQuery<Booking> {
+    PGQuery(
       """
       INSERT INTO bookings (id, property_id, guest_id, check_in, check_out, guests, total_price_minor,
         currency, status, expires_at)
       VALUES (\(id), \(propertyID), \(guestID), \(stay.checkIn), \(stay.checkOut), \(guests),
         \(totalPrice.amountMinor), \(totalPrice.currency.code), 'pending', \(expiresAt))
       """ + Self.returning
-    ).decodeOne(Self.decode)
+    ) { try $0.decodeOne(Self.decode) }
   }
 
-  public func find(id: BookingID) throws(PGError) -> Booking? {
-    try session.query(Self.select + " WHERE id = \(id)").decodeFirst(Self.decode)
+  public static func find(id: BookingID) -> PGQuery<Booking?> {
+    PGQuery(Self.select + " WHERE id = \(id)") { try $0.decodeFirst(Self.decode) }
   }
 
   /// The booking, locked until the transaction ends (for a status change decided in Swift).
-  public func findForUpdate(id: BookingID) throws(PGError) -> Booking? {
-    try session.query(Self.select + " WHERE id = \(id) FOR UPDATE").decodeFirst(Self.decode)
+  public static func findForUpdate(id: BookingID) -> PGQuery<Booking?> {
+    PGQuery(Self.select + " WHERE id = \(id) FOR UPDATE") { try $0.decodeFirst(Self.decode) }
   }
 
   /// A guest's trips, latest check-in first.
-  public func list(guestID: UserID, limit: Int) throws(PGError) -> [Booking] {
-    try session.query(
+  public static func list(guestID: UserID, limit: Int) -> PGQuery<[Booking]> {
+    PGQuery(
       Self.select + " WHERE guest_id = \(guestID) ORDER BY check_in DESC, id DESC LIMIT \(limit)"
-    ).decodeAll(Self.decode)
+    ) { try $0.decodeAll(Self.decode) }
   }
 
   /// A property's bookings (any status) checking in on or after `from`, by date: the host's
   /// reservations list.
-  public func list(propertyID: PropertyID, from: LocalDate, limit: Int) throws(PGError) -> [Booking] {
-    try session.query(
+  public static func list(propertyID: PropertyID, from: LocalDate, limit: Int) -> PGQuery<[Booking]> {
+    PGQuery(
       Self.select
         + " WHERE property_id = \(propertyID) AND check_in >= \(from) ORDER BY check_in, id LIMIT \(limit)"
-    ).decodeAll(Self.decode)
+    ) { try $0.decodeAll(Self.decode) }
   }
 
   /// The stays that hold dates of `property` within `range`: its availability calendar.
-  public func activeStays(propertyID: PropertyID, within range: DateRange) throws(PGError) -> [DateRange] {
-    try session.query(
+  public static func activeStays(propertyID: PropertyID, within range: DateRange) -> PGQuery<[DateRange]> {
+    PGQuery(
       """
       SELECT check_in, check_out FROM bookings
       WHERE property_id = \(propertyID) AND stay && daterange(\(range.checkIn)::date, \(range.checkOut)::date, '[)')
         AND status IN ('pending', 'confirmed')
       ORDER BY check_in
       """
-    ).decodeAll { row throws(PGError) in try row.dateRange() }
+    ) { try $0.decodeAll { row throws(PGError) in try row.dateRange() } }
   }
 
   /// Whether no active booking of `property` overlaps `stay`.
-  public func isFree(propertyID: PropertyID, stay: DateRange) throws(PGError) -> Bool {
-    try session.query(
+  public static func isFree(propertyID: PropertyID, stay: DateRange) -> PGQuery<Bool> {
+    PGQuery(
       """
       SELECT NOT EXISTS (SELECT 1 FROM bookings
         WHERE property_id = \(propertyID) AND stay && daterange(\(stay.checkIn)::date, \(stay.checkOut)::date, '[)')
           AND status IN ('pending', 'confirmed'))
       """
-    ).decodeOne { row throws(PGError) in try row.next(Bool.self) }
+    ) { try $0.decodeOne { row throws(PGError) in try row.next(Bool.self) } }
   }
 
   /// Moves a booking from `from` to `to` (confirming clears the expiry); nil if it is not in
   /// `from` any more (someone else moved it first).
-  public func transition(
+  public static func transition(
     id: BookingID, from: Booking.Status, to: Booking.Status
-  ) throws(PGError) -> Booking? {
-    try session.query(
+  ) -> PGQuery<Booking?> {
+    PGQuery(
       """
       UPDATE bookings SET status = \(to.rawValue),
         expires_at = CASE WHEN \(to.rawValue) = 'pending' THEN expires_at END, updated_at = now()
       WHERE id = \(id) AND status = \(from.rawValue)
       """ + Self.returning
-    ).decodeFirst(Self.decode)
+    ) { try $0.decodeFirst(Self.decode) }
   }
 
   // The sweeps below pick their rows in a subquery (index order, LIMIT, SKIP LOCKED) and update
@@ -110,25 +106,25 @@ public struct BookingRepository {
 
   /// The expiry sweep: cancels up to `limit` pending bookings whose time to pay ran out, oldest
   /// first, skipping rows other workers hold; returns them.
-  public func expireUnpaid(limit: Int) throws(PGError) -> [Booking] {
-    try session.query(
+  public static func expireUnpaid(limit: Int) -> PGQuery<[Booking]> {
+    PGQuery(
       """
       UPDATE bookings SET status = 'cancelled', expires_at = NULL, updated_at = now()
       WHERE id = ANY (ARRAY (SELECT id FROM bookings WHERE status = 'pending' AND expires_at <= now()
                    ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED))
       """ + Self.returning
-    ).decodeAll(Self.decode)
+    ) { try $0.decodeAll(Self.decode) }
   }
 
   /// The completion sweep: confirmed stays that checked out by `today` become completed (and so
   /// reviewable); returns them.
-  public func completeEnded(today: LocalDate, limit: Int) throws(PGError) -> [Booking] {
-    try session.query(
+  public static func completeEnded(today: LocalDate, limit: Int) -> PGQuery<[Booking]> {
+    PGQuery(
       """
       UPDATE bookings SET status = 'completed', updated_at = now()
       WHERE id = ANY (ARRAY (SELECT id FROM bookings WHERE status = 'confirmed' AND check_out <= \(today)
                    ORDER BY check_out LIMIT \(limit) FOR UPDATE SKIP LOCKED))
       """ + Self.returning
-    ).decodeAll(Self.decode)
+    ) { try $0.decodeAll(Self.decode) }
   }
 }

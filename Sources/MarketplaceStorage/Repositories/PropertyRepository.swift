@@ -3,11 +3,7 @@ public import Postgres
 
 /// Listings: writes by their host, reads by id, by host, and the guest's search. The index each
 /// statement uses is named in 0003_properties.sql (the search's in 0008).
-public struct PropertyRepository {
-  let session: PGSession
-
-  public init(_ session: PGSession) { self.session = session }
-
+public enum PropertyRepository {
   static let columns = """
     p.id, p.host_id, p.name, p.description, p.address, p.city, p.country, p.latitude, p.longitude,
     p.price_per_night_minor, p.currency, p.max_guests, p.rating_sum, p.rating_count, p.created_at,
@@ -60,9 +56,9 @@ public struct PropertyRepository {
     }
   }
 
-  public func insert(id: PropertyID, hostID: UserID, listing: Listing) throws(PGError) -> Property {
+  public static func insert(id: PropertyID, hostID: UserID, listing: Listing) -> PGQuery<Property> {
     let location = listing.location
-    return try session.query(
+    return PGQuery(
       """
       INSERT INTO properties AS p (id, host_id, name, description, address, city, country, latitude,
         longitude, price_per_night_minor, currency, max_guests)
@@ -71,19 +67,18 @@ public struct PropertyRepository {
         \(location.coordinates?.longitude), \(listing.pricePerNight.amountMinor),
         \(listing.pricePerNight.currency.code), \(listing.maxGuests))
       """ + Self.returning
-    ).decodeOne(Self.decode)
+    ) { try $0.decodeOne(Self.decode) }
   }
 
   /// A listing that is not deleted.
-  public func find(id: PropertyID) throws(PGError) -> Property? {
-    try session.query(Self.select + " WHERE p.id = \(id) AND p.deleted_at IS NULL")
-      .decodeFirst(Self.decode)
+  public static func find(id: PropertyID) -> PGQuery<Property?> {
+    PGQuery(Self.select + " WHERE p.id = \(id) AND p.deleted_at IS NULL") { try $0.decodeFirst(Self.decode) }
   }
 
   /// Replaces what the host sets; nil unless `hostID` hosts this listing and it is not deleted.
-  public func update(id: PropertyID, hostID: UserID, listing: Listing) throws(PGError) -> Property? {
+  public static func update(id: PropertyID, hostID: UserID, listing: Listing) -> PGQuery<Property?> {
     let location = listing.location
-    return try session.query(
+    return PGQuery(
       """
       UPDATE properties AS p SET name = \(listing.name), description = \(listing.description),
         address = \(location.address), city = \(location.city), country = \(location.country),
@@ -93,24 +88,25 @@ public struct PropertyRepository {
         updated_at = now()
       WHERE p.id = \(id) AND p.host_id = \(hostID) AND p.deleted_at IS NULL
       """ + Self.returning
-    ).decodeFirst(Self.decode)
+    ) { try $0.decodeFirst(Self.decode) }
   }
 
   /// Soft-deletes; false unless `hostID` hosts this listing and it was not deleted yet.
-  public func delete(id: PropertyID, hostID: UserID) throws(PGError) -> Bool {
-    try session.execute(
+  public static func delete(id: PropertyID, hostID: UserID) -> PGQuery<Bool> {
+    PGQuery(
       """
       UPDATE properties SET deleted_at = now(), updated_at = now()
       WHERE id = \(id) AND host_id = \(hostID) AND deleted_at IS NULL
-      """) == 1
+      """
+    ) { $0.rowsAffected == 1 }
   }
 
   /// A host's listings, newest first (deleted ones too when asked).
-  public func list(hostID: UserID, includingDeleted: Bool, limit: Int) throws(PGError) -> [Property] {
+  public static func list(hostID: UserID, includingDeleted: Bool, limit: Int) -> PGQuery<[Property]> {
     var sql = Self.select + " WHERE p.host_id = \(hostID)"
     if !includingDeleted { sql.append(" AND p.deleted_at IS NULL") }
     sql.append(" ORDER BY p.created_at DESC, p.id DESC LIMIT \(limit)")
-    return try session.query(sql).decodeAll(Self.decode)
+    return PGQuery(sql) { try $0.decodeAll(Self.decode) }
   }
 
   /// The guest's search: listings that are not deleted, in the place, price range and party size
@@ -124,7 +120,7 @@ public struct PropertyRepository {
   ///   each holds listings in page order (price, id), so nothing is sorted and LIMIT stops the scan;
   /// - price bounds and guests are always bound (defaults 0, Int64.max and 1), as index conditions;
   /// - free dates are an anti-join probing bookings_no_overlap's GiST index per candidate.
-  public func search(_ search: PropertySearch) throws(PGError) -> [Property] {
+  public static func search(_ search: PropertySearch) -> PGQuery<[Property]> {
     var sql = Self.select + " WHERE p.deleted_at IS NULL"
     if let city = search.city {
       sql.append(" AND lower(p.city) = lower(\(city))")
@@ -150,6 +146,6 @@ public struct PropertyRepository {
       sql.append(" AND (p.price_per_night_minor, p.id) > (\(after.pricePerNightMinor), \(after.id)::uuid)")
     }
     sql.append(" ORDER BY p.price_per_night_minor, p.id LIMIT \(search.limit)")
-    return try session.query(sql).decodeAll(Self.decode)
+    return PGQuery(sql) { try $0.decodeAll(Self.decode) }
   }
 }

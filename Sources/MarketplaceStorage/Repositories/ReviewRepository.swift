@@ -3,11 +3,7 @@ public import Postgres
 
 /// Reviews, and the property rating aggregates they feed. The index each statement uses is named
 /// in 0006_reviews.sql.
-public struct ReviewRepository {
-  let session: PGSession
-
-  public init(_ session: PGSession) { self.session = session }
-
+public enum ReviewRepository {
   static let columns = "id, booking_id, property_id, author_id, rating, comment, created_at"
   static let select = SQL(unsafeRaw: "SELECT \(columns) FROM reviews")
 
@@ -21,11 +17,11 @@ public struct ReviewRepository {
   /// Stores the review and adds its rating to the property's aggregates, in one statement. A
   /// second review of the booking fails with 23505 on `reviews_booking_id_key`; an author or
   /// property that is not the booking's fails with 23503 on `reviews_booking_fkey`.
-  public func insert(
+  public static func insert(
     id: ReviewID, bookingID: BookingID, propertyID: PropertyID, authorID: UserID, rating: Int,
     comment: String
-  ) throws(PGError) -> Review {
-    try session.query(
+  ) -> PGQuery<Review> {
+    PGQuery(
       """
       WITH review AS (
         INSERT INTO reviews (id, booking_id, property_id, author_id, rating, comment)
@@ -38,30 +34,30 @@ public struct ReviewRepository {
       )
       SELECT id, booking_id, property_id, author_id, rating, comment, created_at FROM review
       """
-    ).decodeOne(Self.decode)
+    ) { try $0.decodeOne(Self.decode) }
   }
 
   /// The review of a booking, if it has one.
-  public func find(bookingID: BookingID) throws(PGError) -> Review? {
-    try session.query(Self.select + " WHERE booking_id = \(bookingID)").decodeFirst(Self.decode)
+  public static func find(bookingID: BookingID) -> PGQuery<Review?> {
+    PGQuery(Self.select + " WHERE booking_id = \(bookingID)") { try $0.decodeFirst(Self.decode) }
   }
 
   /// A property's reviews, newest first, one page after `cursor`.
-  public func list(
+  public static func list(
     propertyID: PropertyID, after cursor: Review.Cursor?, limit: Int
-  ) throws(PGError) -> [Review] {
+  ) -> PGQuery<[Review]> {
     var sql = Self.select + " WHERE property_id = \(propertyID)"
     if let cursor {
       sql.append(" AND (created_at, id) < (\(cursor.createdAt)::timestamptz, \(cursor.id)::uuid)")
     }
     sql.append(" ORDER BY created_at DESC, id DESC LIMIT \(limit)")
-    return try session.query(sql).decodeAll(Self.decode)
+    return PGQuery(sql) { try $0.decodeAll(Self.decode) }
   }
 
   /// An author's reviews, newest first.
-  public func list(authorID: UserID, limit: Int) throws(PGError) -> [Review] {
-    try session.query(
+  public static func list(authorID: UserID, limit: Int) -> PGQuery<[Review]> {
+    PGQuery(
       Self.select + " WHERE author_id = \(authorID) ORDER BY created_at DESC, id DESC LIMIT \(limit)"
-    ).decodeAll(Self.decode)
+    ) { try $0.decodeAll(Self.decode) }
   }
 }

@@ -1,14 +1,10 @@
 public import MarketplaceCore
 public import Postgres
 
-/// Accounts and their sessions. Every method is one prepared statement on the caller's
-/// connection (inside `PGPool.withTransaction` / `withConnection`); the index each one uses is
-/// named in 0002_users_sessions.sql.
-public struct UserRepository {
-  let session: PGSession
-
-  public init(_ session: PGSession) { self.session = session }
-
+/// Accounts and their sessions. Each method builds one statement (a `PGQuery`), which a
+/// `PGClient` (the request path), a `PGTransaction` or a tool's `PGSession` runs as a prepared
+/// statement; the index each one uses is named in 0002_users_sessions.sql.
+public enum UserRepository {
   static let columns =
     "id, email, password_hash, first_name, last_name, phone, role, created_at, updated_at"
   static let select = SQL(unsafeRaw: "SELECT \(columns) FROM users")
@@ -23,49 +19,48 @@ public struct UserRepository {
 
   /// Registers an account. An email taken case-insensitively fails with 23505 on
   /// `users_email_key`.
-  public func insert(
+  public static func insert(
     id: UserID, email: String, passwordHash: String, firstName: String, lastName: String,
     phone: String?, role: User.Role
-  ) throws(PGError) -> User {
-    try session.query(
+  ) -> PGQuery<User> {
+    PGQuery(
       """
       INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role)
       VALUES (\(id), \(email), \(passwordHash), \(firstName), \(lastName), \(phone), \(role.rawValue))
       """ + Self.returning
-    ).decodeOne(Self.decode)
+    ) { try $0.decodeOne(Self.decode) }
   }
 
-  public func find(id: UserID) throws(PGError) -> User? {
-    try session.query(Self.select + " WHERE id = \(id)")
-      .decodeFirst(Self.decode)
+  public static func find(id: UserID) -> PGQuery<User?> {
+    PGQuery(Self.select + " WHERE id = \(id)") { try $0.decodeFirst(Self.decode) }
   }
 
   /// Sign-in: the account whose email matches case-insensitively.
-  public func find(email: String) throws(PGError) -> User? {
-    try session.query(
+  public static func find(email: String) -> PGQuery<User?> {
+    PGQuery(
       Self.select + " WHERE lower(email) = lower(\(email))"
-    ).decodeFirst(Self.decode)
+    ) { try $0.decodeFirst(Self.decode) }
   }
 
   /// Replaces the profile's names and phone; nil if there is no such user.
-  public func updateProfile(
+  public static func updateProfile(
     id: UserID, firstName: String, lastName: String, phone: String?
-  ) throws(PGError) -> User? {
-    try session.query(
+  ) -> PGQuery<User?> {
+    PGQuery(
       """
       UPDATE users SET first_name = \(firstName), last_name = \(lastName), phone = \(phone),
         updated_at = now()
       WHERE id = \(id)
       """ + Self.returning
-    ).decodeFirst(Self.decode)
+    ) { try $0.decodeFirst(Self.decode) }
   }
 
   /// Changes the role (a guest becoming a host); nil if there is no such user.
-  public func updateRole(id: UserID, role: User.Role) throws(PGError) -> User? {
-    try session.query(
+  public static func updateRole(id: UserID, role: User.Role) -> PGQuery<User?> {
+    PGQuery(
       "UPDATE users SET role = \(role.rawValue), updated_at = now() WHERE id = \(id)"
         + Self.returning
-    ).decodeFirst(Self.decode)
+    ) { try $0.decodeFirst(Self.decode) }
   }
 
   // MARK: sessions
@@ -79,21 +74,21 @@ public struct UserRepository {
       createdAt: try row.next(), expiresAt: try row.next(), revokedAt: try row.optional())
   }
 
-  public func insertSession(
+  public static func insertSession(
     id: AuthSessionID, userID: UserID, tokenHash: [UInt8], expiresAt: Timestamp
-  ) throws(PGError) -> AuthSession {
-    try session.query(
+  ) -> PGQuery<AuthSession> {
+    PGQuery(
       """
       INSERT INTO sessions (id, user_id, token_hash, expires_at)
       VALUES (\(id), \(userID), \(tokenHash), \(expiresAt))
       """ + Self.sessionReturning
-    ).decodeOne(Self.decodeSession)
+    ) { try $0.decodeOne(Self.decodeSession) }
   }
 
   /// Authentication of a request: the session of this token digest with its user, if the
   /// session is neither expired nor revoked.
-  public func activeSession(tokenHash: [UInt8]) throws(PGError) -> (AuthSession, User)? {
-    try session.query(
+  public static func activeSession(tokenHash: [UInt8]) -> PGQuery<(AuthSession, User)?> {
+    PGQuery(
       SQL(
         unsafeRaw: """
           SELECT s.id, s.user_id, s.token_hash, s.created_at, s.expires_at, s.revoked_at,
@@ -102,19 +97,19 @@ public struct UserRepository {
           FROM sessions s JOIN users u ON u.id = s.user_id
           """)
         + " WHERE s.token_hash = \(tokenHash) AND s.revoked_at IS NULL AND s.expires_at > now()"
-    ).decodeFirst { row throws(PGError) in (try Self.decodeSession(&row), try Self.decode(&row)) }
+    ) { try $0.decodeFirst { row throws(PGError) in (try Self.decodeSession(&row), try Self.decode(&row)) } }
   }
 
   /// Signs one session out; false if it was unknown or already revoked.
-  public func revokeSession(tokenHash: [UInt8]) throws(PGError) -> Bool {
-    try session.execute(
+  public static func revokeSession(tokenHash: [UInt8]) -> PGQuery<Bool> {
+    PGQuery(
       "UPDATE sessions SET revoked_at = now() WHERE token_hash = \(tokenHash) AND revoked_at IS NULL"
-    ) == 1
+    ) { $0.rowsAffected == 1 }
   }
 
   /// Signs a user out everywhere; returns how many sessions that ended.
-  public func revokeSessions(userID: UserID) throws(PGError) -> Int {
-    try session.execute(
+  public static func revokeSessions(userID: UserID) -> PGQuery<Int> {
+    PGQuery.execute(
       "UPDATE sessions SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL")
   }
 }

@@ -56,9 +56,14 @@ final class PGEngine: Sendable {
 
   // MARK: Callers' side
 
-  /// Queues `request`; the engine thread sends it.
+  /// Queues `request`; the engine thread sends it. Once stopped, fails it at once.
   func submit(_ request: PGRequest) {
-    post { $0.requests.append(request) }
+    let accepted = post { inbox in
+      guard !inbox.stopping else { return false }
+      inbox.requests.append(request)
+      return true
+    }
+    if !accepted { request.complete(.failure(PGError(.closed, "the database client is closed"))) }
   }
 
   /// The caller gave up `request` (already completed by the caller): a waiting request is
@@ -81,13 +86,15 @@ final class PGEngine: Sendable {
 
   let subscribers = Mutex<[String: [Int: AsyncStream<PGNotification>.Continuation]]>([:])
 
-  private func post(_ change: (inout Inbox) -> Void) {
-    let wakeUp = inbox.withLock { inbox -> Bool in
-      change(&inbox)
+  @discardableResult
+  private func post<T>(_ change: (inout Inbox) -> T) -> T {
+    let (result, wakeUp) = inbox.withLock { inbox in
+      let result = change(&inbox)
       defer { inbox.sleeping = false }
-      return inbox.sleeping
+      return (result, inbox.sleeping)
     }
     if wakeUp { _ = eventfd_write(wake, 1) }
+    return result
   }
 
   // MARK: The engine thread
