@@ -15,7 +15,7 @@ struct MarketplaceCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "marketplace-server",
     abstract: "The marketplace's gRPC server (h2c, prior knowledge), and its tools.",
-    subcommands: [MarketplaceServer.self, SeedCommand.self],
+    subcommands: [MarketplaceServer.self, SeedCommand.self, BenchSQLCommand.self, BenchBookingCommand.self],
     defaultSubcommand: MarketplaceServer.self)
 }
 

@@ -65,6 +65,24 @@ public struct PGBindings: Sendable {
     if invalidReason == nil, let reason = other.invalidReason { invalidReason = "in an appended fragment: " + reason }
   }
 
+  /// Value `index` as PostgreSQL input text (nil for NULL): for tools that replay a statement
+  /// elsewhere, such as pgbench scripts in the benchmark.
+  public func literal(at index: Int) -> String? {
+    let slot = slots[index]
+    guard slot.length >= 0 else { return nil }
+    let bytes = storage[slot.offset..<slot.offset + Int(slot.length)]
+    if slot.format == 0 { return String(decoding: bytes, as: UTF8.self) }
+    switch slot.type {
+    case .int2, .int4, .int8:
+      return String(bytes.reduce(Int64(bytes.first.map { $0 >= 0x80 ? -1 : 0 } ?? 0)) { $0 << 8 | Int64($1) })
+    case .bool:
+      return bytes.first == 1 ? "true" : "false"
+    default:
+      return "\\x" + bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+        .joined()
+    }
+  }
+
   /// Binds a fixed-width integer in binary (big-endian) format.
   mutating func appendBinaryInteger<I: FixedWidthInteger>(_ value: I, type: PGTypeOID) {
     withUnsafeBytes(of: value.bigEndian) { appendBinary($0, type: type) }
