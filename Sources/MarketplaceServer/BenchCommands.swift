@@ -18,7 +18,8 @@ enum BenchWorkload: String, CaseIterable, ExpressibleByArgument {
   /// page size 20 plus the one that tells whether another page follows).
   static let parisSearch = PropertySearch(
     city: "Paris", guests: 2,
-    stay: DateRange(checkIn: LocalDate(year: 2025, month: 7, day: 1)!, checkOut: LocalDate(year: 2025, month: 7, day: 5)!),
+    stay: DateRange(
+      checkIn: LocalDate(year: 2025, month: 7, day: 1)!, checkOut: LocalDate(year: 2025, month: 7, day: 5)!),
     limit: 21)
 
   /// The booking transaction's statements for one stay: insert the booking and its expiry job
@@ -60,9 +61,11 @@ struct BenchSQLCommand: ParsableCommand {
       }
       // Each pgbench client books its own year (no two clients ever overlap); the booking's id,
       // dates and job payload come from one SELECT per transaction (our side makes them in Swift).
-      let stay = DateRange(checkIn: LocalDate(year: 3000, month: 7, day: 1)!, checkOut: LocalDate(year: 3000, month: 7, day: 5)!)!
+      let stay = DateRange(
+        checkIn: LocalDate(year: 3000, month: 7, day: 1)!, checkOut: LocalDate(year: 3000, month: 7, day: 5)!)!
       let placeholder = BookingID.random()
-      let (insert, job, cancel) = BenchWorkload.booking(id: placeholder, propertyID: property, guestID: guest, stay: stay)
+      let (insert, job, cancel) = BenchWorkload.booking(
+        id: placeholder, propertyID: property, guestID: guest, stay: stay)
       let fromSelect = ["\(placeholder)": ":bid", "\(stay.checkIn)": ":ci", "\(stay.checkOut)": ":co"]
       let prelude = """
         \\set year 3000 + :client_id

@@ -78,8 +78,8 @@ public struct PGBindings: Sendable {
     case .bool:
       return bytes.first == 1 ? "true" : "false"
     default:
-      return "\\x" + bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
-        .joined()
+      let hex = bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }
+      return "\\x" + hex.joined()
     }
   }
 
