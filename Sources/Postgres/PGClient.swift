@@ -58,7 +58,7 @@ public final class PGClient: Service, Sendable {
   ) async throws(PGError) -> (repeat each T) {
     let results = try await statements(repeat each queries, frame: .none, deadline: deadline)
     var index = 0
-    return (repeat try Self.decodeNext(each queries, results, &index))
+    return (repeat try decodeNext(each queries, results, &index))
   }
 
   /// Runs the queries between BEGIN (at `isolation`) and COMMIT, all in one round trip, and
@@ -79,7 +79,7 @@ public final class PGClient: Service, Sendable {
       preconditionFailure("only PGErrors come from statements")
     }
     var index = 0
-    return (repeat try Self.decodeNext(each queries, results, &index))
+    return (repeat try decodeNext(each queries, results, &index))
   }
 
   /// Runs `body` in a transaction on a connection held for it: each `tx.run` is one round trip,
@@ -152,14 +152,6 @@ public final class PGClient: Service, Sendable {
     return try await retryingCancelledByOthers(deadline: deadline) { () async throws(PGError) in
       try await perform(.statements(statements, frame: frame), deadline: deadline) { $0 }
     }
-  }
-
-  private static func decodeNext<T>(_ query: PGQuery<T>, _ results: [PGResult], _ index: inout Int) throws(PGError)
-    -> T
-  {
-    defer { index += 1 }
-    guard index < results.count else { throw PGError(.unexpected, "a statement returned no result") }
-    return try query.decode(results[index])
   }
 
   /// Sends `work` and awaits its outcome, transformed by `finish` on the I/O thread. Cancelling
@@ -256,7 +248,7 @@ public final class PGTransaction: Sendable {
     repeat sql.append((each queries).sql)
     let results = try await send(sql)
     var index = 0
-    return (repeat try Self.decodeNext(each queries, results, &index))
+    return (repeat try decodeNext(each queries, results, &index))
   }
 
   /// Sends `sql` on the held connection (after BEGIN, the first time) and awaits the results.
@@ -268,14 +260,6 @@ public final class PGTransaction: Sendable {
     guard !ended else { throw PGError(.closed, "the transaction is over") }
     let work = PGRequest.Work.statements(sql, frame: first ? .begin(isolation) : .none)
     return try await client.perform(work, deadline: deadline, lease: lease) { $0 }
-  }
-
-  private static func decodeNext<T>(_ query: PGQuery<T>, _ results: [PGResult], _ index: inout Int) throws(PGError)
-    -> T
-  {
-    defer { index += 1 }
-    guard index < results.count else { throw PGError(.unexpected, "a statement returned no result") }
-    return try query.decode(results[index])
   }
 
   /// COMMIT or ROLLBACK (nothing if no statement ran), and the connection goes back. Not
@@ -343,4 +327,11 @@ final class PGCompletionSlot<T: Sendable>: Sendable {
     }
     waiter?.resume(returning: outcome)
   }
+}
+
+/// `query`'s result, the `index`-th of `results`; moves `index` to the next.
+private func decodeNext<T>(_ query: PGQuery<T>, _ results: [PGResult], _ index: inout Int) throws(PGError) -> T {
+  defer { index += 1 }
+  guard index < results.count else { throw PGError(.unexpected, "a statement returned no result") }
+  return try query.decode(results[index])
 }

@@ -47,7 +47,7 @@ final class PGPipe {
   private(set) var backendPID: Int32 = 0
   private(set) var cancelHandle: PGCancelHandle?
 
-  private(set) var inFlight: [InFlight] = []
+  private var inFlight: [InFlight] = []
   private var inFlightHead = 0
   private var expectations: [Expectation] = []
   private var expectationHead = 0
@@ -96,9 +96,6 @@ final class PGPipe {
   var inFlightCount: Int { inFlight.count - inFlightHead }
   var isIdle: Bool { inFlightCount == 0 }
   var headRequest: PGRequest? { inFlightHead < inFlight.count ? inFlight[inFlightHead].request : nil }
-
-  /// Requests in flight whose statements the server may be running now or soon.
-  var requestsInFlight: ArraySlice<InFlight> { inFlight[inFlightHead...] }
 
   // MARK: Connecting
 
