@@ -69,7 +69,7 @@ final class PGPipe {
     isIdle || now - lastProgress < window
   }
 
-  /// Starts connecting; nil when libpq cannot even start (the error says why).
+  /// Starts connecting without blocking; throws when libpq cannot even start (the error says why).
   init(id: Int, role: Role, parameters: [(String, String)], connectTimeout: Duration) throws(PGError) {
     self.id = id
     self.role = role
@@ -122,7 +122,8 @@ final class PGPipe {
     return nil
   }
 
-  /// Gives up the connection: it is closed, and the requests in flight are returned for failing.
+  /// Gives up the connection (closed; `takeInFlight` then hands over what it had in flight) and
+  /// returns `error`, for the caller to report.
   @discardableResult
   func fail(_ error: PGError) -> PGError {
     phase = .broken
