@@ -22,6 +22,9 @@ enum BenchWorkload: String, CaseIterable, ExpressibleByArgument {
       checkIn: LocalDate(year: 2025, month: 7, day: 1)!, checkOut: LocalDate(year: 2025, month: 7, day: 5)!),
     limit: 21)
 
+  /// The expiry job's payload for booking `id`.
+  static func jobPayload(_ id: BookingID) -> String { "{\"booking_id\": \"\(id)\"}" }
+
   /// The booking transaction's statements for one stay: insert the booking and its expiry job
   /// (one transaction), then cancel it again so the data set stays the same.
   static func booking(id: BookingID, propertyID: PropertyID, guestID: UserID, stay: DateRange)
@@ -32,7 +35,7 @@ enum BenchWorkload: String, CaseIterable, ExpressibleByArgument {
       BookingRepository.insert(
         id: id, propertyID: propertyID, guestID: guestID, stay: stay, guests: 2,
         totalPrice: Money(amountMinor: 40_000, currency: CurrencyCode("EUR")!), expiresAt: expiresAt),
-      JobRepository.enqueue(kind: "booking.expire", payload: "{\"booking_id\": \"\(id)\"}", runAfter: expiresAt),
+      JobRepository.enqueue(kind: "booking.expire", payload: jobPayload(id), runAfter: expiresAt),
       BookingRepository.transition(id: id, from: .pending, to: .cancelled)
     )
   }
@@ -66,7 +69,10 @@ struct BenchSQLCommand: ParsableCommand {
       let placeholder = BookingID.random()
       let (insert, job, cancel) = BenchWorkload.booking(
         id: placeholder, propertyID: property, guestID: guest, stay: stay)
-      let fromSelect = ["\(placeholder)": ":bid", "\(stay.checkIn)": ":ci", "\(stay.checkOut)": ":co"]
+      let fromSelect = [
+        "\(placeholder)": ":bid", "\(stay.checkIn)": ":ci", "\(stay.checkOut)": ":co",
+        BenchWorkload.jobPayload(placeholder): ":payload",
+      ]
       let prelude = """
         \\set year 3000 + :client_id
         SELECT b AS bid, (:year || '-07-01') AS ci, (:year || '-07-05') AS co, \
@@ -76,10 +82,10 @@ struct BenchSQLCommand: ParsableCommand {
       var defines: [String] = []
       var lines: [String] = []
       for (name, query) in [("b", insert.sql), ("j", job.sql)] {
-        lines.append(Self.line(query, prefix: name, fromSelect: fromSelect, payload: name == "j", defines: &defines))
+        lines.append(Self.line(query, prefix: name, fromSelect: fromSelect, defines: &defines))
       }
       lines.append("COMMIT;")
-      lines.append(Self.line(cancel.sql, prefix: "c", fromSelect: fromSelect, payload: false, defines: &defines))
+      lines.append(Self.line(cancel.sql, prefix: "c", fromSelect: fromSelect, defines: &defines))
       print((defines + [prelude] + lines).joined(separator: "\n"))
     }
   }
@@ -88,22 +94,20 @@ struct BenchSQLCommand: ParsableCommand {
   static func script(_ statements: [SQL]) -> String {
     var defines: [String] = []
     let lines = statements.enumerated().map { index, sql in
-      line(sql, prefix: "s\(index)", fromSelect: [:], payload: false, defines: &defines)
+      line(sql, prefix: "s\(index)", fromSelect: [:], defines: &defines)
     }
     return (defines + lines).joined(separator: "\n")
   }
 
-  static func line(
-    _ sql: SQL, prefix: String, fromSelect: [String: String], payload: Bool, defines: inout [String]
-  ) -> String {
+  /// The statement on one line with `$n` as pgbench variables: those of `fromSelect` (values the
+  /// script's SELECT makes per transaction), else `:<prefix><n>`, defined in `defines`.
+  static func line(_ sql: SQL, prefix: String, fromSelect: [String: String], defines: inout [String]) -> String {
     var text = sql.text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
       .joined(separator: " ")
     for index in stride(from: sql.bindings.count, through: 1, by: -1) {
       let value = sql.bindings.literal(at: index - 1) ?? ""
       let variable: String
-      if payload, value.hasPrefix("{") {
-        variable = ":payload"
-      } else if let selected = fromSelect[value] {
+      if let selected = fromSelect[value] {
         variable = selected
       } else {
         variable = ":\(prefix)\(index)"

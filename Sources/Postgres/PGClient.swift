@@ -113,7 +113,9 @@ public final class PGClient: Service, Sendable {
   /// or the stream is dropped.
   public func notifications(on channel: String) -> AsyncStream<PGNotification> {
     let id = nextSubscriber.add(1, ordering: .relaxed).newValue
-    let (stream, continuation) = AsyncStream<PGNotification>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+    // Unbounded: a notification dropped here would be one missed with no gap reported, and a
+    // listener that keeps a cache fresh must see every one or be told.
+    let (stream, continuation) = AsyncStream<PGNotification>.makeStream(bufferingPolicy: .unbounded)
     engine.subscribers.withLock { $0[channel, default: [:]][id] = continuation }
     continuation.onTermination = { [engine] _ in
       engine.subscribers.withLock { subscribers in

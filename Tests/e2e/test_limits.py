@@ -56,6 +56,17 @@ def test_large_client_stream_upload(channel, pb):
     assert response.aggregated_payload_size == count * size
 
 
+def test_many_interleaved_uploads_all_complete(fresh_channel, pb):
+    """40 client streams of 8 messages of 700 KiB at once all complete, whatever the bound on
+    partial messages holds back while they interleave."""
+    m = pb.messages_pb2
+    stub = pb.test_pb2_grpc.TestServiceStub(fresh_channel)
+    size = 700 * 1024
+    request = m.StreamingInputCallRequest(payload=m.Payload(body=b"\0" * size))
+    calls = [stub.StreamingInputCall.future(iter([request] * 8), timeout=60) for _ in range(40)]
+    assert [call.result(timeout=90).aggregated_payload_size for call in calls] == [8 * size] * 40
+
+
 def test_invalid_utf8_in_a_string_is_invalid_argument_naming_it(channel):
     call = channel.unary_unary(GET_PROPERTY, request_serializer=None, response_deserializer=None)
     err = expect_rpc_error("property_id of bytes FF FE", call, length_delimited(1, b"\xff\xfe"),

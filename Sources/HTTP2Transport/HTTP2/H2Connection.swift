@@ -235,6 +235,8 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       partialMessageStreams.append(stream)
     } else if bytes == 0, wasHolding {
       partialMessageStreams.removeAll { $0 === stream }
+      // Its message is whole: what it was kept from goes back too (more may follow on it).
+      stream.releaseWithheldCredit()
       for waiting in partialMessageStreams { waiting.releaseWithheldCredit() }
     }
   }
@@ -282,9 +284,6 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
       counts.failed += 1
     }
   }
-
-  /// `config.requestArenaBudget`, computed once.
-  private(set) lazy var requestArenaBudget = config.requestArenaBudget
 
   /// One timer for the connection's life: when it fires it checks how long the connection has
   /// been without streams, and either sends GOAWAY or waits for the rest of the idle time.

@@ -93,7 +93,7 @@ final class H2Stream: ServerStreamSink {
         maxSendMessageBytes: connection.config.maxSendMessageBytes)
       let call = ServerCall(
         handler: handler, context: context, sink: self, executor: connection.executor,
-        decodeBudget: connection.requestArenaBudget)
+        decodeBudget: connection.config.requestArenaBudget)
       self.call = call
       if let timeout {
         // The timer holds the stream until it fires or the stream closes and cancels it.

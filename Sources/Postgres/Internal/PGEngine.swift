@@ -18,8 +18,6 @@ import Synchronization
 ///   the reconnect backoff when the next request comes.
 /// - The listener's connection (LISTEN/NOTIFY) lives here too.
 final class PGEngine: Sendable {
-  private let config: PGClient.Config
-  private let logger: Logger
   private let epoll: Int32
   private let wake: Int32
   private let inbox = Mutex(Inbox())
@@ -35,8 +33,6 @@ final class PGEngine: Sendable {
   }
 
   init(config: PGClient.Config, logger: Logger) throws(PGError) {
-    self.config = config
-    self.logger = logger
     epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
     wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
     guard epoll >= 0, wake >= 0 else {
@@ -597,14 +593,40 @@ final class PGEngineLoop: @unchecked Sendable {  // confined to the engine's thr
 }
 
 /// Requests by deadline, soonest first (a binary min-heap).
+///
+/// A request answered before its deadline stays in the heap until then (removal from the middle
+/// would need an index per request). So that long deadlines do not pile answered requests up, the
+/// heap drops them whenever it has doubled since it last did: amortized O(1) per insert, and
+/// never more than twice the requests still pending (or 256) in memory.
 struct DeadlineHeap {
   private var entries: [(ContinuousClock.Instant, PGRequest)] = []
+  private var compactAt = 256
+
+  var count: Int { entries.count }
 
   func peek() -> (ContinuousClock.Instant, PGRequest)? { entries.first }
 
   mutating func insert(_ deadline: ContinuousClock.Instant, _ request: PGRequest) {
+    if entries.count >= compactAt { dropCompleted() }
     entries.append((deadline, request))
-    var child = entries.count - 1
+    siftUp(entries.count - 1)
+  }
+
+  mutating func removeFirst() {
+    guard !entries.isEmpty else { return }
+    entries.swapAt(0, entries.count - 1)
+    entries.removeLast()
+    siftDown(0)
+  }
+
+  private mutating func dropCompleted() {
+    entries.removeAll { $0.1.isCompleted }
+    for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
+    compactAt = max(256, 2 * entries.count)
+  }
+
+  private mutating func siftUp(_ index: Int) {
+    var child = index
     while child > 0 {
       let parent = (child - 1) / 2
       guard entries[child].0 < entries[parent].0 else { break }
@@ -613,11 +635,8 @@ struct DeadlineHeap {
     }
   }
 
-  mutating func removeFirst() {
-    guard !entries.isEmpty else { return }
-    entries.swapAt(0, entries.count - 1)
-    entries.removeLast()
-    var parent = 0
+  private mutating func siftDown(_ index: Int) {
+    var parent = index
     while true {
       let left = 2 * parent + 1
       let right = left + 1
