@@ -148,12 +148,13 @@ struct PGClientTests {
   func fairness() async throws {
     try await TestDatabase.withClient(maximumConnections: 1, pipelineDepth: 1) { client, _ in
       _ = try await client.run(.execute("CREATE TABLE arrivals (position serial, v int)"))
-      async let busy = client.run(.rows("SELECT pg_sleep(0.5)"))
+      async let busy = client.run(.rows("SELECT pg_sleep(2)"))
       try await Task.sleep(for: .milliseconds(100))
       try await withThrowingTaskGroup(of: Void.self) { group in
         for value in 0..<20 {
           group.addTask { _ = try await client.run(.execute("INSERT INTO arrivals (v) VALUES (\(value))")) }
-          try await Task.sleep(for: .milliseconds(5))  // arrives after the one before
+          // The next one arrives once this one waits in the queue (tasks may start in any order).
+          try #require(await TestDatabase.eventually(timeout: .seconds(5)) { client.statistics.waiting == value + 1 })
         }
         try await group.waitForAll()
       }
