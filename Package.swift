@@ -42,6 +42,7 @@ let package = Package(
       name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
     // epoll and eventfd (libc headers Swift's Glibc module leaves out), for the database client.
     .systemLibrary(name: "CLinuxEvents"),
 
@@ -91,6 +92,13 @@ let package = Package(
     // The marketplace's domain: values, entities and rules. No I/O, no C, no logging.
     .target(name: "MarketplaceCore", swiftSettings: strictSwift),
 
+    // Passwords (Argon2id on a bounded pool of threads of its own) and bearer tokens: the only
+    // target that sees libsodium.
+    .target(
+      name: "Credentials",
+      dependencies: ["CSodium"] + nio,
+      swiftSettings: strictSwift),
+
     // The marketplace's storage: the schema migrations (shipped as resources), the repositories
     // (every SQL statement the API issues) and the seeder.
     .target(
@@ -102,7 +110,7 @@ let package = Package(
     .target(
       name: "MarketplaceRPC",
       dependencies: [
-        "RPCCore", "MarketplaceProtos", "MarketplaceCore", "MarketplaceStorage", "Postgres",
+        "RPCCore", "MarketplaceProtos", "MarketplaceCore", "MarketplaceStorage", "Postgres", "Credentials",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSwift),
@@ -112,7 +120,7 @@ let package = Package(
       name: "MarketplaceServer",
       dependencies: [
         "RPCCore", "HTTP2Transport", "StandardServices", "MarketplaceProtos", "MarketplaceRPC", "Postgres",
-        "MarketplaceCore", "MarketplaceStorage",
+        "MarketplaceCore", "MarketplaceStorage", "Credentials",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -148,6 +156,7 @@ let package = Package(
       swiftSettings: strictSwift),
     .testTarget(
       name: "MarketplaceCoreTests", dependencies: ["MarketplaceCore"], swiftSettings: strictSwift),
+    .testTarget(name: "CredentialsTests", dependencies: ["Credentials"], swiftSettings: strictSwift),
     // Everything that needs a real PostgreSQL (Scripts/test starts a throwaway cluster).
     .testTarget(
       name: "IntegrationTests",

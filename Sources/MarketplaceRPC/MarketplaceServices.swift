@@ -1,15 +1,42 @@
+public import Credentials
 public import Logging
+public import MarketplaceCore
 import MarketplaceProtos
 public import Postgres
 public import RPCCore
 
-/// The marketplace's own services, registered on a router.
+/// The marketplace's own services, registered on a router behind the caller resolution.
 public enum MarketplaceServices {
   /// The full names of the services that need the database (for their health status).
-  public static let databaseBackedServiceNames = ["marketplace.v1.PropertyService"]
+  public static let databaseBackedServiceNames = ["marketplace.v1.PropertyService", "marketplace.v1.UserService"]
 
-  public static func register(with router: inout RPCRouter, database client: PGClient, logger: Logger) {
-    let database = DatabaseAccess(client: client, logger: logger)
-    PropertyService(database: database).registerMethods(with: &router)
+  /// What the services are built from (the composition root makes each once).
+  public struct Dependencies: Sendable {
+    public var database: PGClient
+    public var passwords: PasswordHasher
+    public var clock: any WallClock
+    public var users: UserService.Settings
+    public var logger: Logger
+
+    public init(
+      database: PGClient, passwords: PasswordHasher, clock: any WallClock, users: UserService.Settings,
+      logger: Logger
+    ) {
+      self.database = database
+      self.passwords = passwords
+      self.clock = clock
+      self.users = users
+      self.logger = logger
+    }
+  }
+
+  public static func register(with router: inout RPCRouter, _ dependencies: Dependencies) {
+    let database = DatabaseAccess(client: dependencies.database, logger: dependencies.logger)
+    var services = RPCRouter()
+    UserService(
+      database: database, passwords: dependencies.passwords, clock: dependencies.clock, settings: dependencies.users
+    ).registerMethods(with: &services)
+    PropertyService(database: database).registerMethods(with: &services)
+    router.register(contentsOf: services, interceptor: CallerResolver(database: database))
   }
 }

@@ -1,7 +1,10 @@
 public import ArgumentParser
+import Credentials
 import HTTP2Transport
 public import Logging
+import MarketplaceCore
 import MarketplaceRPC
+import NIOCore
 import Postgres
 import RPCCore
 import ServiceLifecycle
@@ -9,13 +12,15 @@ import StandardServices
 import UnixSignals
 
 /// `marketplace-server`: `serve` (the default subcommand, so `marketplace-server --port 6000`
-/// serves) or `seed`.
+/// serves), `seed`, `users` (operator tools) or the benchmark helpers.
 @main
 struct MarketplaceCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "marketplace-server",
     abstract: "The marketplace's gRPC server (h2c, prior knowledge), and its tools.",
-    subcommands: [MarketplaceServer.self, SeedCommand.self, BenchSQLCommand.self, BenchBookingCommand.self],
+    subcommands: [
+      MarketplaceServer.self, SeedCommand.self, UsersCommand.self, BenchSQLCommand.self, BenchBookingCommand.self,
+    ],
     defaultSubcommand: MarketplaceServer.self)
 }
 
@@ -85,7 +90,37 @@ struct MarketplaceServer: AsyncParsableCommand {
   @Option(help: "Seconds in-flight calls may run after SIGTERM before connections are closed.")
   var shutdownGraceSeconds = 10
 
+  @Option(help: "Threads that hash passwords (Argon2id), apart from the event loops (default: one per core).")
+  var passwordHashThreads = System.coreCount
+
+  @Option(help: "Sign-ins that may wait for a hashing thread; more fail at once with RESOURCE_EXHAUSTED.")
+  var passwordHashQueue = 64
+
+  @Option(help: "Argon2id cost: interactive (2 passes, 64 MiB) or moderate (3 passes, 256 MiB).")
+  var passwordHashStrength = PasswordHasher.Strength.interactive
+
+  @Option(help: "Hours an access token from Login stays valid.")
+  var sessionLifetimeHours = 24
+
+  @Option(help: "Failed sign-ins for one email, within the throttle window, before its next ones are refused.")
+  var signInFailuresPerEmail = SignIn.ThrottlePolicy().failuresPerEmail
+
+  @Option(
+    help: "Failed sign-ins from one client address, within the throttle window, before its next ones are refused.")
+  var signInFailuresPerAddress = SignIn.ThrottlePolicy().failuresPerAddress
+
+  @Option(help: "Seconds a failed sign-in counts against its email and address.")
+  var signInThrottleWindowSeconds = Int(SignIn.ThrottlePolicy().window.components.seconds)
+
   func validate() throws {
+    guard passwordHashThreads > 0 else { throw ValidationError("--password-hash-threads must be positive") }
+    guard passwordHashQueue >= 0 else { throw ValidationError("--password-hash-queue must not be negative") }
+    guard sessionLifetimeHours > 0 else { throw ValidationError("--session-lifetime-hours must be positive") }
+    guard signInFailuresPerEmail > 0, signInFailuresPerAddress > 0, signInThrottleWindowSeconds > 0 else {
+      throw ValidationError(
+        "--sign-in-failures-per-email, --sign-in-failures-per-address and --sign-in-throttle-window-seconds must be positive"
+      )
+    }
     guard databaseConnections > 0 else { throw ValidationError("--database-connections must be positive") }
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
     guard maxConcurrentStreams > 0 else { throw ValidationError("--max-concurrent-streams must be positive") }
@@ -129,8 +164,19 @@ struct MarketplaceServer: AsyncParsableCommand {
     let health = HealthService()
     let databaseServices = [""] + MarketplaceServices.databaseBackedServiceNames
     for service in databaseServices { health.setStatus(.serving, for: service) }
+    let passwords = PasswordHasher(
+      config: .init(threads: passwordHashThreads, queueLimit: passwordHashQueue, strength: passwordHashStrength))
+    passwords.start()
+    let dependencies = MarketplaceServices.Dependencies(
+      database: client, passwords: passwords, clock: SystemWallClock(),
+      users: .init(
+        sessionLifetime: .seconds(sessionLifetimeHours * 3600),
+        throttle: .init(
+          failuresPerEmail: signInFailuresPerEmail, failuresPerAddress: signInFailuresPerAddress,
+          window: .seconds(signInThrottleWindowSeconds))),
+      logger: logger)
     let router = StandardServiceSet.router(health: health, testServices: testServices) { router in
-      MarketplaceServices.register(with: &router, database: client, logger: logger)
+      MarketplaceServices.register(with: &router, dependencies)
     }
     let server = HTTP2Server(config: config, router: router, logger: logger)
     // Started in this order, stopped in reverse: the RPC server first, the database last.
@@ -145,8 +191,15 @@ struct MarketplaceServer: AsyncParsableCommand {
       configuration: .init(
         services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger))
-    try await group.run()
+    do {
+      try await group.run()
+    } catch {
+      try? await passwords.shutdown()
+      throw error
+    }
+    try await passwords.shutdown()
   }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension PasswordHasher.Strength: ExpressibleByArgument {}

@@ -106,7 +106,7 @@ public enum Seeder {
       }
       try copy(
         "users",
-        "COPY users (id, email, password_hash, first_name, last_name, phone, role, created_at, updated_at) FROM STDIN",
+        "COPY users (id, email, password_hash, display_name, phone, role, created_at, updated_at) FROM STDIN",
         data.writeUsers)
       try copy(
         "properties",
@@ -405,8 +405,7 @@ struct DataSet: Sendable {
       writer.append(user.id)
       writer.append(email(index))
       writer.append(Self.passwordHash)
-      writer.append(SeedNames.first[user.first])
-      writer.append(SeedNames.last[user.last])
+      writer.append("\(SeedNames.first[user.first]) \(SeedNames.last[user.last])")
       writer.append(user.phone.map { "+1 \($0 / 10_000_000 + 200) \($0 % 10_000_000)" })
       writer.append(Self.roles[Int(user.role)])
       writer.endRow(createdAt: user.created)

@@ -15,6 +15,9 @@ public struct PGQuery<Result: Sendable>: Sendable {
   /// The statement, its values bound.
   public let sql: SQL
   private let reader: @Sendable (PGResult) throws -> Result
+  /// The errors that stand for an integrity violation of a named constraint (see
+  /// `onViolation(of:throw:)`).
+  private var constraintErrors: [(constraint: String, error: any Error & Sendable)] = []
 
   /// `decode` reads the statement's result; what it throws other than a `PGError` becomes one of
   /// kind `.decoding`.
@@ -32,6 +35,28 @@ public struct PGQuery<Result: Sendable>: Sendable {
     } catch {
       throw PGError(.decoding, "could not read the result of \(sql.logSummary): \(type(of: error))")
     }
+  }
+}
+
+extension PGQuery {
+  /// This query, reporting a violation of `constraint` as `error` (a domain error such as "email
+  /// taken") instead of a `PGError`. Only integrity violations (SQLSTATE class 23: unique,
+  /// exclusion, foreign key, check) are mapped, so serialization failures and deadlocks still
+  /// reach the retry logic as themselves.
+  ///
+  /// ```swift
+  /// PGQuery(insert) { ... }.onViolation(of: "users_email_key", throw: AccountError.emailTaken)
+  /// ```
+  public func onViolation(of constraint: String, throw error: any Error & Sendable) -> PGQuery {
+    var query = self
+    query.constraintErrors.append((constraint, error))
+    return query
+  }
+
+  /// The error `error` stands for, if it is a violation of a constraint this query maps.
+  public func mappedError(for error: PGError) -> (any Error & Sendable)? {
+    guard error.kind == .server, error.sqlState?.errorClass == "23", let name = error.constraint else { return nil }
+    return constraintErrors.first { $0.constraint == name }?.error
   }
 }
 

@@ -4,8 +4,8 @@
 /// so input can never change the statement's text:
 ///
 /// ```swift
-/// let insert: SQL = "INSERT INTO users (email, first_name) VALUES (\(email), \(firstName))"
-/// // insert.text == "INSERT INTO users (email, first_name) VALUES ($1, $2)"
+/// let insert: SQL = "INSERT INTO users (email, display_name) VALUES (\(email), \(displayName))"
+/// // insert.text == "INSERT INTO users (email, display_name) VALUES ($1, $2)"
 /// ```
 ///
 /// Identifiers (which cannot be parameters) go through `\(identifier: name)`, which quotes them.

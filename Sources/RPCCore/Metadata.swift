@@ -76,6 +76,10 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     }
   }
 
+  /// `grpc-status-details-bin`: the one `grpc-` key a handler sets, in trailers only: a
+  /// serialized `google.rpc.Status` with details about the error (gRPC's richer error model).
+  public static let statusDetailsKey = "grpc-status-details-bin"
+
   /// Whether `key` may be sent as custom metadata: lower-case `0-9 a-z _ - .`, and not reserved
   /// (pseudo-headers and `grpc-` keys belong to the protocol).
   public static func isValidCustomKey(_ key: String) -> Bool {

@@ -23,13 +23,8 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
 /// An error that knows which gRPC status represents it. Domain errors conform in the adapter layer,
 /// so the domain itself never mentions gRPC.
 public protocol RPCErrorConvertible: Error {
-  var rpcErrorCode: Status.Code { get }
-  var rpcErrorMessage: String { get }
-  var rpcErrorTrailers: Metadata { get }
-}
-
-extension RPCErrorConvertible {
-  public var rpcErrorTrailers: Metadata { [:] }
+  /// The status (and trailers) the client sees.
+  var rpcError: RPCError { get }
 }
 
 extension RPCError {
@@ -41,7 +36,8 @@ extension RPCError {
     case let error as RPCError:
       return (error.status, error.trailers, false)
     case let error as any RPCErrorConvertible:
-      return (Status(code: error.rpcErrorCode, message: error.rpcErrorMessage), error.rpcErrorTrailers, false)
+      let converted = error.rpcError
+      return (converted.status, converted.trailers, false)
     case is CancellationError:
       return (Status(code: .cancelled, message: "cancelled"), [:], false)
     default:

@@ -72,7 +72,8 @@ struct PGClientTests {
     try await TestDatabase.withClient(maximumConnections: 1) { client, _ in
       _ = try await client.run(.execute("CREATE TABLE ran (v int)"))
       async let busy = client.run(.rows("SELECT pg_sleep(1.5)"))
-      try await Task.sleep(for: .milliseconds(200))  // the sleep holds the only connection
+      // The sleep holds the only connection.
+      try #require(await TestDatabase.eventually(timeout: .seconds(5)) { client.statistics.inFlight == 1 })
       let start = ContinuousClock.now
       let error = await #expect(throws: PGError.self) {
         _ = try await client.run(.execute("INSERT INTO ran VALUES (1)"), deadline: start + .milliseconds(200))
@@ -89,9 +90,9 @@ struct PGClientTests {
     try await TestDatabase.withClient(maximumConnections: 1) { client, _ in
       _ = try await client.run(.execute("CREATE TABLE ran (v int)"))
       async let busy = client.run(.rows("SELECT pg_sleep(1.5)"))
-      try await Task.sleep(for: .milliseconds(200))
+      try #require(await TestDatabase.eventually(timeout: .seconds(5)) { client.statistics.inFlight == 1 })
       let waiting = Task { try await client.run(.execute("INSERT INTO ran VALUES (1)")) }
-      try await Task.sleep(for: .milliseconds(100))
+      try #require(await TestDatabase.eventually(timeout: .seconds(5)) { client.statistics.waiting == 1 })
       let start = ContinuousClock.now
       waiting.cancel()
       let error = await #expect(throws: PGError.self) { _ = try await waiting.value }
@@ -146,19 +147,27 @@ struct PGClientTests {
 
   @Test("callers waiting for the database are served in arrival order")
   func fairness() async throws {
-    try await TestDatabase.withClient(maximumConnections: 1, pipelineDepth: 1) { client, _ in
+    try await TestDatabase.withClient(maximumConnections: 1, pipelineDepth: 1) { client, database in
       _ = try await client.run(.execute("CREATE TABLE arrivals (position serial, v int)"))
-      async let busy = client.run(.rows("SELECT pg_sleep(2)"))
-      try await Task.sleep(for: .milliseconds(100))
+      // The one connection stays busy until every caller is queued, however slowly they arrive.
+      let busy = Task { try await client.run(.rows("SELECT pg_sleep(60)")) }
+      try #require(await TestDatabase.eventually(timeout: .seconds(5)) { client.statistics.inFlight == 1 })
       try await withThrowingTaskGroup(of: Void.self) { group in
         for value in 0..<20 {
           group.addTask { _ = try await client.run(.execute("INSERT INTO arrivals (v) VALUES (\(value))")) }
           // The next one arrives once this one waits in the queue (tasks may start in any order).
           try #require(await TestDatabase.eventually(timeout: .seconds(5)) { client.statistics.waiting == value + 1 })
         }
+        try await TestDatabase.withAdmin { admin in
+          _ = try admin.query(
+            """
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = \(database) AND query = 'SELECT pg_sleep(60)'
+            """)
+        }
         try await group.waitForAll()
       }
-      _ = try await busy
+      #expect((try? await busy.value) == nil, "the busy statement's connection was terminated")
       let order = try await client.run(
         PGQuery("SELECT v FROM arrivals ORDER BY position") { result throws(PGError) in
           try result.map { row throws(PGError) in try row.int(0)! }

@@ -70,15 +70,15 @@ struct PGConnectionTests {
         }
         #expect(try stored?.string(0) == text)
         #expect(try stored?.int(1) == text.unicodeScalars.count)
-        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
-        // Through the real schema too.
+        // Through the real schema too, where a display name allows it (not blank, 100 characters).
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty, text.count <= 100 else { continue }
         let name = try await pool.withTransaction { session in
           try session.execute(
             """
-            INSERT INTO users (email, password_hash, first_name, last_name)
-            VALUES (\("user\(index)@example.com"), \("$argon2id$x"), \(text), \(text))
+            INSERT INTO users (email, password_hash, display_name)
+            VALUES (\("user\(index)@example.com"), \("$argon2id$x"), \(text))
             """)
-          return try session.query("SELECT first_name FROM users WHERE first_name = \(text)").first?
+          return try session.query("SELECT display_name FROM users WHERE display_name = \(text)").first?
             .string(0)
         }
         #expect(name == text)

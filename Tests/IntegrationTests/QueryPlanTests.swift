@@ -147,11 +147,11 @@ enum Workload {
     let user = try session.run(
       UserRepository.insert(
         id: .random(), email: "plan.test@example.com", passwordHash: "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA",
-        firstName: "Plan", lastName: "Test", phone: nil, role: .guest))
+        displayName: "Plan Test", phone: nil, role: .guest))
     _ = try session.run(UserRepository.find(id: s.userID))
     _ = try session.run(UserRepository.find(email: s.userEmail))
     _ = try session.run(
-      UserRepository.updateProfile(id: user.id, firstName: "Plan", lastName: "Tested", phone: "+33 1 23"))
+      UserRepository.updateProfile(id: user.id, displayName: "Plan Tested", phone: "+33 1 23"))
     _ = try session.run(UserRepository.updateRole(id: user.id, role: .host))
     let token = [UInt8](repeating: 7, count: 32)
     _ = try session.run(

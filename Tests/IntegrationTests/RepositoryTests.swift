@@ -16,8 +16,8 @@ struct RepositoryTests {
   static func user(_ session: PGSession, _ email: String, role: User.Role = .guest) throws -> User {
     try session.run(
       UserRepository.insert(
-        id: .random(), email: email, passwordHash: hash, firstName: "Ann", lastName: "Lee",
-        phone: nil, role: role))
+        id: .random(), email: email, passwordHash: hash, displayName: "Ann Lee", phone: nil,
+        role: role))
   }
 
   static func listing(
@@ -56,12 +56,11 @@ struct RepositoryTests {
         let updated = try #require(
           try session.run(
             UserRepository.updateProfile(
-              id: ann.id, firstName: "Anne", lastName: "O'Lee; DROP TABLE users", phone: "+33 1")))
-        #expect(
-          updated.firstName == "Anne" && updated.lastName == "O'Lee; DROP TABLE users" && updated.phone == "+33 1")
+              id: ann.id, displayName: "Anne O'Lee; DROP TABLE users", phone: "+33 1")))
+        #expect(updated.displayName == "Anne O'Lee; DROP TABLE users" && updated.phone == "+33 1")
         #expect(try session.run(UserRepository.updateRole(id: ann.id, role: .host))?.role == .host)
         #expect(
-          try session.run(UserRepository.updateProfile(id: .random(), firstName: "X", lastName: "Y", phone: nil)) == nil
+          try session.run(UserRepository.updateProfile(id: .random(), displayName: "X", phone: nil)) == nil
         )
       }
     }

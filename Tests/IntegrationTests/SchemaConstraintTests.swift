@@ -9,14 +9,14 @@ struct SchemaConstraintTests {
     let hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"
     let host = try session.query(
       """
-      INSERT INTO users (email, password_hash, first_name, last_name, role)
-      VALUES (\("host@example.com"), \(hash), \("Hana"), \("Host"), 'host') RETURNING id
+      INSERT INTO users (email, password_hash, display_name, role)
+      VALUES (\("host@example.com"), \(hash), \("Hana Host"), 'host') RETURNING id
       """
     ).first!.uuid(0)!
     let guest = try session.query(
       """
-      INSERT INTO users (email, password_hash, first_name, last_name)
-      VALUES (\("guest@example.com"), \(hash), \("Gus"), \("Guest")) RETURNING id
+      INSERT INTO users (email, password_hash, display_name)
+      VALUES (\("guest@example.com"), \(hash), \("Gus Guest")) RETURNING id
       """
     ).first!.uuid(0)!
     let property = try session.query(
@@ -118,8 +118,8 @@ struct SchemaConstraintTests {
         try await pool.withTransaction { session in
           try session.execute(
             """
-            INSERT INTO users (email, password_hash, first_name, last_name)
-            VALUES (\("GUEST@example.com"), \(hash), \("G"), \("G"))
+            INSERT INTO users (email, password_hash, display_name)
+            VALUES (\("GUEST@example.com"), \(hash), \("G"))
             """)
         }
       }
@@ -130,8 +130,8 @@ struct SchemaConstraintTests {
         try await pool.withTransaction { session in
           try session.execute(
             """
-            INSERT INTO users (email, password_hash, first_name, last_name, role)
-            VALUES (\("x@example.com"), \(hash), \("X"), \("X"), \("superhost"))
+            INSERT INTO users (email, password_hash, display_name, role)
+            VALUES (\("x@example.com"), \(hash), \("X"), \("superhost"))
             """)
         }
       }

@@ -21,7 +21,7 @@ struct SeederTests {
   static func fingerprint(_ pool: PGPool) async throws -> [String] {
     try await pool.withConnection { session in
       try [
-        "SELECT count(*) || ':' || md5(string_agg(concat_ws('|', id, email, first_name, last_name, phone, role, created_at), ',' ORDER BY id)) FROM users",
+        "SELECT count(*) || ':' || md5(string_agg(concat_ws('|', id, email, display_name, phone, role, created_at), ',' ORDER BY id)) FROM users",
         "SELECT count(*) || ':' || md5(string_agg(concat_ws('|', id, host_id, name, city, country, latitude, longitude, price_per_night_minor, currency, max_guests, rating_sum, rating_count), ',' ORDER BY id)) FROM properties",
         "SELECT count(*) || ':' || md5(string_agg(concat_ws('|', id, property_id, guest_id, stay, guests, total_price_minor, status, expires_at, created_at), ',' ORDER BY id)) FROM bookings",
         "SELECT count(*) || ':' || md5(string_agg(concat_ws('|', id, booking_id, author_id, rating, comment), ',' ORDER BY id)) FROM reviews",

@@ -26,8 +26,7 @@ struct StatusTests {
   }
 
   struct BookingTaken: RPCErrorConvertible {
-    var rpcErrorCode: Status.Code { .failedPrecondition }
-    var rpcErrorMessage: String { "dates unavailable" }
+    var rpcError: RPCError { RPCError(code: .failedPrecondition, message: "dates unavailable") }
   }
 
   struct DatabaseExploded: Error {}

@@ -121,4 +121,6 @@ def load(out_dir: Path) -> types.SimpleNamespace:
         common_pb2=imp("marketplace.v1.common_pb2"),
         properties_pb2=imp("marketplace.v1.properties_pb2"),
         properties_pb2_grpc=imp("marketplace.v1.properties_pb2_grpc"),
+        users_pb2=imp("marketplace.v1.users_pb2"),
+        users_pb2_grpc=imp("marketplace.v1.users_pb2_grpc"),
     )

@@ -423,9 +423,10 @@ final class H2Stream: ServerStreamSink {
     return count
   }
 
-  private func add(_ metadata: Metadata, to headers: inout HeaderList) {
+  private func add(_ metadata: Metadata, to headers: inout HeaderList, isTrailers: Bool = false) {
     guard !metadata.isEmpty else { return }
-    for (key, value) in metadata where Metadata.isValidCustomKey(key) {
+    for (key, value) in metadata
+    where Metadata.isValidCustomKey(key) || (isTrailers && key == Metadata.statusDetailsKey) {
       headers.add(key, Metadata.wireValue(value))
     }
   }
@@ -435,7 +436,7 @@ final class H2Stream: ServerStreamSink {
     if !status.message.isEmpty {
       headers.add("grpc-message", StatusMessageEncoding.encode(status.message))
     }
-    add(metadata, to: &headers)
+    add(metadata, to: &headers, isTrailers: true)
   }
 
   private func log(_ status: Status, byClient: Bool = false) {

@@ -9,22 +9,21 @@ public struct User: Hashable, Sendable {
   public var email: String
   /// Argon2id PHC string; never leaves the server.
   public var passwordHash: String
-  public var firstName: String
-  public var lastName: String
+  /// What hosts and guests see: 1 to 100 characters.
+  public var displayName: String
   public var phone: String?
   public var role: Role
   public var createdAt: Timestamp
   public var updatedAt: Timestamp
 
   public init(
-    id: UserID, email: String, passwordHash: String, firstName: String, lastName: String,
-    phone: String?, role: Role, createdAt: Timestamp, updatedAt: Timestamp
+    id: UserID, email: String, passwordHash: String, displayName: String, phone: String?,
+    role: Role, createdAt: Timestamp, updatedAt: Timestamp
   ) {
     self.id = id
     self.email = email
     self.passwordHash = passwordHash
-    self.firstName = firstName
-    self.lastName = lastName
+    self.displayName = displayName
     self.phone = phone
     self.role = role
     self.createdAt = createdAt

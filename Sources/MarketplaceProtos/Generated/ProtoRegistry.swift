@@ -52,6 +52,49 @@ public enum ProtoRegistry {
         YXJjaFByb3BlcnRpZXNSZXF1ZXN0GigubWFya2V0cGxhY2UudjEuU2VhcmNoUHJvcGVydGllc1Jlc3BvbnNlYgZwcm90bzM=
         """),
     ProtoFile(
+      name: "google/protobuf/field_mask.proto",
+      dependencies: [],
+      symbols: ["google.protobuf.FieldMask"],
+      descriptorBase64: """
+        CiBnb29nbGUvcHJvdG9idWYvZmllbGRfbWFzay5wcm90bxIPZ29vZ2xlLnByb3RvYnVmIiEKCUZpZWxkTWFzaxIUCgVwYXRo
+        cxgBIAMoCVIFcGF0aHNChQEKE2NvbS5nb29nbGUucHJvdG9idWZCDkZpZWxkTWFza1Byb3RvUAFaMmdvb2dsZS5nb2xhbmcu
+        b3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL2ZpZWxkbWFza3Bi+AEBogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93
+        blR5cGVzYgZwcm90bzM=
+        """),
+    ProtoFile(
+      name: "marketplace/v1/users.proto",
+      dependencies: ["google/protobuf/field_mask.proto", "google/protobuf/timestamp.proto"],
+      symbols: ["marketplace.v1.User", "marketplace.v1.RegisterRequest", "marketplace.v1.RegisterResponse", "marketplace.v1.LoginRequest", "marketplace.v1.LoginResponse", "marketplace.v1.LogoutRequest", "marketplace.v1.LogoutResponse", "marketplace.v1.GetProfileRequest", "marketplace.v1.GetProfileResponse", "marketplace.v1.UpdateProfileRequest", "marketplace.v1.UpdateProfileResponse", "marketplace.v1.ChangePasswordRequest", "marketplace.v1.ChangePasswordResponse", "marketplace.v1.Role", "marketplace.v1.UserService", "marketplace.v1.UserService.Register", "marketplace.v1.UserService.Login", "marketplace.v1.UserService.Logout", "marketplace.v1.UserService.GetProfile", "marketplace.v1.UserService.UpdateProfile", "marketplace.v1.UserService.ChangePassword"],
+      descriptorBase64: """
+        ChptYXJrZXRwbGFjZS92MS91c2Vycy5wcm90bxIObWFya2V0cGxhY2UudjEaIGdvb2dsZS9wcm90b2J1Zi9maWVsZF9tYXNr
+        LnByb3RvGh9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvIoUCCgRVc2VyEg4KAmlkGAEgASgJUgJpZBIUCgVlbWFp
+        bBgCIAEoCVIFZW1haWwSIQoMZGlzcGxheV9uYW1lGAMgASgJUgtkaXNwbGF5TmFtZRIUCgVwaG9uZRgEIAEoCVIFcGhvbmUS
+        KAoEcm9sZRgFIAEoDjIULm1hcmtldHBsYWNlLnYxLlJvbGVSBHJvbGUSOQoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5w
+        cm90b2J1Zi5UaW1lc3RhbXBSCWNyZWF0ZWRBdBI5Cgp1cGRhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVz
+        dGFtcFIJdXBkYXRlZEF0IqYBCg9SZWdpc3RlclJlcXVlc3QSFAoFZW1haWwYASABKAlSBWVtYWlsEhoKCHBhc3N3b3JkGAIg
+        ASgJUghwYXNzd29yZBIhCgxkaXNwbGF5X25hbWUYAyABKAlSC2Rpc3BsYXlOYW1lEhQKBXBob25lGAQgASgJUgVwaG9uZRIo
+        CgRyb2xlGAUgASgOMhQubWFya2V0cGxhY2UudjEuUm9sZVIEcm9sZSI8ChBSZWdpc3RlclJlc3BvbnNlEigKBHVzZXIYASAB
+        KAsyFC5tYXJrZXRwbGFjZS52MS5Vc2VyUgR1c2VyIkAKDExvZ2luUmVxdWVzdBIUCgVlbWFpbBgBIAEoCVIFZW1haWwSGgoI
+        cGFzc3dvcmQYAiABKAlSCHBhc3N3b3JkIpcBCg1Mb2dpblJlc3BvbnNlEiEKDGFjY2Vzc190b2tlbhgBIAEoCVILYWNjZXNz
+        VG9rZW4SOQoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWV4cGlyZXNBdBIoCgR1c2Vy
+        GAMgASgLMhQubWFya2V0cGxhY2UudjEuVXNlclIEdXNlciIPCg1Mb2dvdXRSZXF1ZXN0IhAKDkxvZ291dFJlc3BvbnNlIhMK
+        EUdldFByb2ZpbGVSZXF1ZXN0Ij4KEkdldFByb2ZpbGVSZXNwb25zZRIoCgR1c2VyGAEgASgLMhQubWFya2V0cGxhY2UudjEu
+        VXNlclIEdXNlciJ9ChRVcGRhdGVQcm9maWxlUmVxdWVzdBIoCgR1c2VyGAEgASgLMhQubWFya2V0cGxhY2UudjEuVXNlclIE
+        dXNlchI7Cgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2tSCnVwZGF0ZU1hc2siaAoVVXBk
+        YXRlUHJvZmlsZVJlc3BvbnNlEigKBHVzZXIYASABKAsyFC5tYXJrZXRwbGFjZS52MS5Vc2VyUgR1c2VyEiUKDnVwZGF0ZWRf
+        ZmllbGRzGAIgAygJUg11cGRhdGVkRmllbGRzImUKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIpChBjdXJyZW50X3Bhc3N3b3Jk
+        GAEgASgJUg9jdXJyZW50UGFzc3dvcmQSIQoMbmV3X3Bhc3N3b3JkGAIgASgJUgtuZXdQYXNzd29yZCIYChZDaGFuZ2VQYXNz
+        d29yZFJlc3BvbnNlKksKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfR1VFU1QQARINCglST0xFX0hPU1QQ
+        AhIOCgpST0xFX0FETUlOEAMy/wMKC1VzZXJTZXJ2aWNlEk0KCFJlZ2lzdGVyEh8ubWFya2V0cGxhY2UudjEuUmVnaXN0ZXJS
+        ZXF1ZXN0GiAubWFya2V0cGxhY2UudjEuUmVnaXN0ZXJSZXNwb25zZRJECgVMb2dpbhIcLm1hcmtldHBsYWNlLnYxLkxvZ2lu
+        UmVxdWVzdBodLm1hcmtldHBsYWNlLnYxLkxvZ2luUmVzcG9uc2USRwoGTG9nb3V0Eh0ubWFya2V0cGxhY2UudjEuTG9nb3V0
+        UmVxdWVzdBoeLm1hcmtldHBsYWNlLnYxLkxvZ291dFJlc3BvbnNlElMKCkdldFByb2ZpbGUSIS5tYXJrZXRwbGFjZS52MS5H
+        ZXRQcm9maWxlUmVxdWVzdBoiLm1hcmtldHBsYWNlLnYxLkdldFByb2ZpbGVSZXNwb25zZRJcCg1VcGRhdGVQcm9maWxlEiQu
+        bWFya2V0cGxhY2UudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaJS5tYXJrZXRwbGFjZS52MS5VcGRhdGVQcm9maWxlUmVzcG9u
+        c2USXwoOQ2hhbmdlUGFzc3dvcmQSJS5tYXJrZXRwbGFjZS52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaJi5tYXJrZXRwbGFj
+        ZS52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlYgZwcm90bzM=
+        """),
+    ProtoFile(
       name: "grpc/health/v1/health.proto",
       dependencies: [],
       symbols: ["grpc.health.v1.HealthCheckRequest", "grpc.health.v1.HealthCheckResponse", "grpc.health.v1.HealthCheckResponse.ServingStatus", "grpc.health.v1.Health", "grpc.health.v1.Health.Check", "grpc.health.v1.Health.Watch"],
@@ -254,6 +297,64 @@ public enum ProtoRegistry {
         chIbLmdycGMudGVzdGluZy5TaW1wbGVSZXF1ZXN0GhwuZ3JwYy50ZXN0aW5nLlNpbXBsZVJlc3BvbnNlMAESUgoRU3RyZWFt
         aW5nQm90aFdheXMSGy5ncnBjLnRlc3RpbmcuU2ltcGxlUmVxdWVzdBocLmdycGMudGVzdGluZy5TaW1wbGVSZXNwb25zZSgB
         MAFCKgoPaW8uZ3JwYy50ZXN0aW5nQhVCZW5jaG1hcmtTZXJ2aWNlUHJvdG9QAWIGcHJvdG8z
+        """),
+    ProtoFile(
+      name: "google/protobuf/any.proto",
+      dependencies: [],
+      symbols: ["google.protobuf.Any"],
+      descriptorBase64: """
+        Chlnb29nbGUvcHJvdG9idWYvYW55LnByb3RvEg9nb29nbGUucHJvdG9idWYiNgoDQW55EhkKCHR5cGVfdXJsGAEgASgJUgd0
+        eXBlVXJsEhQKBXZhbHVlGAIgASgMUgV2YWx1ZUJ2ChNjb20uZ29vZ2xlLnByb3RvYnVmQghBbnlQcm90b1ABWixnb29nbGUu
+        Z29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi9hbnlwYqICA0dQQqoCHkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25U
+        eXBlc2IGcHJvdG8z
+        """),
+    ProtoFile(
+      name: "google/rpc/status.proto",
+      dependencies: ["google/protobuf/any.proto"],
+      symbols: ["google.rpc.Status"],
+      descriptorBase64: """
+        Chdnb29nbGUvcnBjL3N0YXR1cy5wcm90bxIKZ29vZ2xlLnJwYxoZZ29vZ2xlL3Byb3RvYnVmL2FueS5wcm90byJmCgZTdGF0
+        dXMSEgoEY29kZRgBIAEoBVIEY29kZRIYCgdtZXNzYWdlGAIgASgJUgdtZXNzYWdlEi4KB2RldGFpbHMYAyADKAsyFC5nb29n
+        bGUucHJvdG9idWYuQW55UgdkZXRhaWxzQmEKDmNvbS5nb29nbGUucnBjQgtTdGF0dXNQcm90b1ABWjdnb29nbGUuZ29sYW5n
+        Lm9yZy9nZW5wcm90by9nb29nbGVhcGlzL3JwYy9zdGF0dXM7c3RhdHVz+AEBogIDUlBDYgZwcm90bzM=
+        """),
+    ProtoFile(
+      name: "google/protobuf/duration.proto",
+      dependencies: [],
+      symbols: ["google.protobuf.Duration"],
+      descriptorBase64: """
+        Ch5nb29nbGUvcHJvdG9idWYvZHVyYXRpb24ucHJvdG8SD2dvb2dsZS5wcm90b2J1ZiI6CghEdXJhdGlvbhIYCgdzZWNvbmRz
+        GAEgASgDUgdzZWNvbmRzEhQKBW5hbm9zGAIgASgFUgVuYW5vc0KDAQoTY29tLmdvb2dsZS5wcm90b2J1ZkINRHVyYXRpb25Q
+        cm90b1ABWjFnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi9kdXJhdGlvbnBi+AEBogIDR1BCqgIeR29v
+        Z2xlLlByb3RvYnVmLldlbGxLbm93blR5cGVzYgZwcm90bzM=
+        """),
+    ProtoFile(
+      name: "google/rpc/error_details.proto",
+      dependencies: ["google/protobuf/duration.proto"],
+      symbols: ["google.rpc.ErrorInfo", "google.rpc.ErrorInfo.MetadataEntry", "google.rpc.RetryInfo", "google.rpc.DebugInfo", "google.rpc.QuotaFailure", "google.rpc.QuotaFailure.Violation", "google.rpc.PreconditionFailure", "google.rpc.PreconditionFailure.Violation", "google.rpc.BadRequest", "google.rpc.BadRequest.FieldViolation", "google.rpc.RequestInfo", "google.rpc.ResourceInfo", "google.rpc.Help", "google.rpc.Help.Link", "google.rpc.LocalizedMessage"],
+      descriptorBase64: """
+        Ch5nb29nbGUvcnBjL2Vycm9yX2RldGFpbHMucHJvdG8SCmdvb2dsZS5ycGMaHmdvb2dsZS9wcm90b2J1Zi9kdXJhdGlvbi5w
+        cm90byK5AQoJRXJyb3JJbmZvEhYKBnJlYXNvbhgBIAEoCVIGcmVhc29uEhYKBmRvbWFpbhgCIAEoCVIGZG9tYWluEj8KCG1l
+        dGFkYXRhGAMgAygLMiMuZ29vZ2xlLnJwYy5FcnJvckluZm8uTWV0YWRhdGFFbnRyeVIIbWV0YWRhdGEaOwoNTWV0YWRhdGFF
+        bnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBIkcKCVJldHJ5SW5mbxI6CgtyZXRyeV9k
+        ZWxheRgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvblIKcmV0cnlEZWxheSJICglEZWJ1Z0luZm8SIwoNc3RhY2tf
+        ZW50cmllcxgBIAMoCVIMc3RhY2tFbnRyaWVzEhYKBmRldGFpbBgCIAEoCVIGZGV0YWlsIpsBCgxRdW90YUZhaWx1cmUSQgoK
+        dmlvbGF0aW9ucxgBIAMoCzIiLmdvb2dsZS5ycGMuUXVvdGFGYWlsdXJlLlZpb2xhdGlvblIKdmlvbGF0aW9ucxpHCglWaW9s
+        YXRpb24SGAoHc3ViamVjdBgBIAEoCVIHc3ViamVjdBIgCgtkZXNjcmlwdGlvbhgCIAEoCVILZGVzY3JpcHRpb24ivQEKE1By
+        ZWNvbmRpdGlvbkZhaWx1cmUSSQoKdmlvbGF0aW9ucxgBIAMoCzIpLmdvb2dsZS5ycGMuUHJlY29uZGl0aW9uRmFpbHVyZS5W
+        aW9sYXRpb25SCnZpb2xhdGlvbnMaWwoJVmlvbGF0aW9uEhIKBHR5cGUYASABKAlSBHR5cGUSGAoHc3ViamVjdBgCIAEoCVIH
+        c3ViamVjdBIgCgtkZXNjcmlwdGlvbhgDIAEoCVILZGVzY3JpcHRpb24ijAIKCkJhZFJlcXVlc3QSUAoQZmllbGRfdmlvbGF0
+        aW9ucxgBIAMoCzIlLmdvb2dsZS5ycGMuQmFkUmVxdWVzdC5GaWVsZFZpb2xhdGlvblIPZmllbGRWaW9sYXRpb25zGqsBCg5G
+        aWVsZFZpb2xhdGlvbhIUCgVmaWVsZBgBIAEoCVIFZmllbGQSIAoLZGVzY3JpcHRpb24YAiABKAlSC2Rlc2NyaXB0aW9uEhYK
+        BnJlYXNvbhgDIAEoCVIGcmVhc29uEkkKEWxvY2FsaXplZF9tZXNzYWdlGAQgASgLMhwuZ29vZ2xlLnJwYy5Mb2NhbGl6ZWRN
+        ZXNzYWdlUhBsb2NhbGl6ZWRNZXNzYWdlIk8KC1JlcXVlc3RJbmZvEh0KCnJlcXVlc3RfaWQYASABKAlSCXJlcXVlc3RJZBIh
+        CgxzZXJ2aW5nX2RhdGEYAiABKAlSC3NlcnZpbmdEYXRhIpABCgxSZXNvdXJjZUluZm8SIwoNcmVzb3VyY2VfdHlwZRgBIAEo
+        CVIMcmVzb3VyY2VUeXBlEiMKDXJlc291cmNlX25hbWUYAiABKAlSDHJlc291cmNlTmFtZRIUCgVvd25lchgDIAEoCVIFb3du
+        ZXISIAoLZGVzY3JpcHRpb24YBCABKAlSC2Rlc2NyaXB0aW9uIm8KBEhlbHASKwoFbGlua3MYASADKAsyFS5nb29nbGUucnBj
+        LkhlbHAuTGlua1IFbGlua3MaOgoETGluaxIgCgtkZXNjcmlwdGlvbhgBIAEoCVILZGVzY3JpcHRpb24SEAoDdXJsGAIgASgJ
+        UgN1cmwiRAoQTG9jYWxpemVkTWVzc2FnZRIWCgZsb2NhbGUYASABKAlSBmxvY2FsZRIYCgdtZXNzYWdlGAIgASgJUgdtZXNz
+        YWdlQmwKDmNvbS5nb29nbGUucnBjQhFFcnJvckRldGFpbHNQcm90b1ABWj9nb29nbGUuZ29sYW5nLm9yZy9nZW5wcm90by9n
+        b29nbGVhcGlzL3JwYy9lcnJkZXRhaWxzO2VycmRldGFpbHOiAgNSUENiBnByb3RvMw==
         """),
   ]
 }

@@ -21,23 +21,24 @@ public struct DatabaseAccess: Sendable {
     self.logger = logger
   }
 
-  /// Runs one statement and returns its decoded result.
-  public func run<T>(_ context: ServerContext, _ query: PGQuery<T>) async throws(RPCError) -> T {
+  /// Runs one statement and returns its decoded result. Throws the query's domain error for a
+  /// constraint it maps (`PGQuery.onViolation(of:throw:)`), else an `RPCError`.
+  public func run<T>(_ context: ServerContext, _ query: PGQuery<T>) async throws -> T {
     do {
       return try await client.run(query, deadline: context.deadline)
     } catch {
-      throw rpcError(for: error, context: context)
+      throw query.mappedError(for: error) ?? rpcError(for: error, context: context)
     }
   }
 
   /// Runs the statements in one round trip, as one implicit transaction.
   public func run<each T>(
     _ context: ServerContext, _ queries: repeat PGQuery<each T>
-  ) async throws(RPCError) -> (repeat each T) {
+  ) async throws -> (repeat each T) {
     do {
       return try await client.run(repeat each queries, deadline: context.deadline)
     } catch {
-      throw rpcError(for: error, context: context)
+      throw mappedError(error, repeat each queries) ?? rpcError(for: error, context: context)
     }
   }
 
@@ -45,11 +46,11 @@ public struct DatabaseAccess: Sendable {
   /// failure or a deadlock).
   public func transaction<each T>(
     _ context: ServerContext, isolation: PGIsolation = .readCommitted, _ queries: repeat PGQuery<each T>
-  ) async throws(RPCError) -> (repeat each T) {
+  ) async throws -> (repeat each T) {
     do {
       return try await client.transaction(isolation: isolation, deadline: context.deadline, repeat each queries)
     } catch {
-      throw rpcError(for: error, context: context)
+      throw mappedError(error, repeat each queries) ?? rpcError(for: error, context: context)
     }
   }
 
@@ -58,13 +59,22 @@ public struct DatabaseAccess: Sendable {
   /// throws other than database ones pass through unchanged (domain errors).
   public func withTransaction<T: Sendable>(
     _ context: ServerContext, isolation: PGIsolation = .readCommitted,
-    _ body: (PGTransaction) async throws -> T
+    _ body: (DatabaseTransaction) async throws -> T
   ) async throws -> T {
     do {
-      return try await client.withTransaction(isolation: isolation, deadline: context.deadline, body)
+      return try await client.withTransaction(isolation: isolation, deadline: context.deadline) { tx in
+        try await body(DatabaseTransaction(transaction: tx))
+      }
     } catch let error as PGError {
       throw rpcError(for: error, context: context)
     }
+  }
+
+  private func mappedError<each T>(_ error: PGError, _ queries: repeat PGQuery<each T>) -> (any Error)? {
+    for query in repeat each queries {
+      if let mapped = query.mappedError(for: error) { return mapped }
+    }
+    return nil
   }
 
   /// The status for a database failure. Server messages are never forwarded nor logged (they
@@ -107,5 +117,30 @@ public struct DatabaseAccess: Sendable {
   /// shutdown, crash recovery, cannot connect now): the server, not the request.
   static func isUnavailable(_ state: SQLState) -> Bool {
     state.errorClass == "08" || state.errorClass == "53" || state.code.hasPrefix("57P")
+  }
+}
+
+/// A transaction inside `DatabaseAccess.withTransaction`: its statements report the domain
+/// errors their queries map, like `DatabaseAccess.run`.
+public struct DatabaseTransaction: Sendable {
+  let transaction: PGTransaction
+
+  public func run<T>(_ query: PGQuery<T>) async throws -> T {
+    do {
+      return try await transaction.run(query)
+    } catch {
+      throw query.mappedError(for: error) ?? error
+    }
+  }
+
+  public func run<each T>(_ queries: repeat PGQuery<each T>) async throws -> (repeat each T) {
+    do {
+      return try await transaction.run(repeat each queries)
+    } catch {
+      for query in repeat each queries {
+        if let mapped = query.mappedError(for: error) { throw mapped }
+      }
+      throw error
+    }
   }
 }

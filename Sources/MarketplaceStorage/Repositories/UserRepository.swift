@@ -6,29 +6,38 @@ public import Postgres
 /// statement; the index each one uses is named in 0002_users_sessions.sql.
 public enum UserRepository {
   static let columns =
-    "id, email, password_hash, first_name, last_name, phone, role, created_at, updated_at"
+    "id, email, password_hash, display_name, phone, role, created_at, updated_at"
   static let select = SQL(unsafeRaw: "SELECT \(columns) FROM users")
   static let returning = SQL(unsafeRaw: " RETURNING \(columns)")
 
   static func decode(_ row: inout ColumnReader) throws(PGError) -> User {
     User(
       id: try row.next(), email: try row.next(), passwordHash: try row.next(),
-      firstName: try row.next(), lastName: try row.next(), phone: try row.optional(),
-      role: try row.value(), createdAt: try row.next(), updatedAt: try row.next())
+      displayName: try row.next(), phone: try row.optional(), role: try row.value(),
+      createdAt: try row.next(), updatedAt: try row.next())
   }
 
-  /// Registers an account. An email taken case-insensitively fails with 23505 on
-  /// `users_email_key`.
+  /// Registers an account. An email taken case-insensitively (23505 on `users_email_key`) is
+  /// `AccountError.emailTaken`.
   public static func insert(
-    id: UserID, email: String, passwordHash: String, firstName: String, lastName: String,
-    phone: String?, role: User.Role
+    id: UserID, email: String, passwordHash: String, displayName: String, phone: String?,
+    role: User.Role
   ) -> PGQuery<User> {
     PGQuery(
       """
-      INSERT INTO users (id, email, password_hash, first_name, last_name, phone, role)
-      VALUES (\(id), \(email), \(passwordHash), \(firstName), \(lastName), \(phone), \(role.rawValue))
+      INSERT INTO users (id, email, password_hash, display_name, phone, role)
+      VALUES (\(id), \(email), \(passwordHash), \(displayName), \(phone), \(role.rawValue))
       """ + Self.returning
     ) { try $0.decodeOne(Self.decode) }
+    .onViolation(of: "users_email_key", throw: AccountError.emailTaken)
+  }
+
+  /// Replaces the password hash (a new password, or a rehash at stronger settings); nil if there
+  /// is no such user.
+  public static func updatePasswordHash(id: UserID, passwordHash: String) -> PGQuery<User?> {
+    PGQuery(
+      "UPDATE users SET password_hash = \(passwordHash), updated_at = now() WHERE id = \(id)" + Self.returning
+    ) { try $0.decodeFirst(Self.decode) }
   }
 
   public static func find(id: UserID) -> PGQuery<User?> {
@@ -42,14 +51,11 @@ public enum UserRepository {
     ) { try $0.decodeFirst(Self.decode) }
   }
 
-  /// Replaces the profile's names and phone; nil if there is no such user.
-  public static func updateProfile(
-    id: UserID, firstName: String, lastName: String, phone: String?
-  ) -> PGQuery<User?> {
+  /// Replaces the profile's display name and phone; nil if there is no such user.
+  public static func updateProfile(id: UserID, displayName: String, phone: String?) -> PGQuery<User?> {
     PGQuery(
       """
-      UPDATE users SET first_name = \(firstName), last_name = \(lastName), phone = \(phone),
-        updated_at = now()
+      UPDATE users SET display_name = \(displayName), phone = \(phone), updated_at = now()
       WHERE id = \(id)
       """ + Self.returning
     ) { try $0.decodeFirst(Self.decode) }
@@ -92,7 +98,7 @@ public enum UserRepository {
       SQL(
         unsafeRaw: """
           SELECT s.id, s.user_id, s.token_hash, s.created_at, s.expires_at, s.revoked_at,
-            u.id, u.email, u.password_hash, u.first_name, u.last_name, u.phone, u.role,
+            u.id, u.email, u.password_hash, u.display_name, u.phone, u.role,
             u.created_at, u.updated_at
           FROM sessions s JOIN users u ON u.id = s.user_id
           """)
@@ -105,6 +111,17 @@ public enum UserRepository {
     PGQuery(
       "UPDATE sessions SET revoked_at = now() WHERE token_hash = \(tokenHash) AND revoked_at IS NULL"
     ) { $0.rowsAffected == 1 }
+  }
+
+  /// Signs one session out by id (Logout); false if it was already revoked.
+  public static func revokeSession(id: AuthSessionID) -> PGQuery<Bool> {
+    PGQuery("UPDATE sessions SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL") { $0.rowsAffected == 1 }
+  }
+
+  /// Signs a user out of every session but `kept` (ChangePassword); returns how many ended.
+  public static func revokeSessions(userID: UserID, except kept: AuthSessionID) -> PGQuery<Int> {
+    PGQuery.execute(
+      "UPDATE sessions SET revoked_at = now() WHERE user_id = \(userID) AND id <> \(kept) AND revoked_at IS NULL")
   }
 
   /// Signs a user out everywhere; returns how many sessions that ended.

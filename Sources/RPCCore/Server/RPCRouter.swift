@@ -61,6 +61,9 @@ public struct RPCRouter: Sendable {
   /// Fully qualified names of the registered services, sorted.
   public var serviceNames: [String] { services.sorted() }
 
+  /// Every registered handler, in the order of registration.
+  public var handlersInRegistrationOrder: [RPCHandler] { handlers }
+
   /// Every registered method, sorted by path.
   public var methods: [MethodDescriptor] { handlers.map(\.method).sorted { $0.path < $1.path } }
 

@@ -61,6 +61,15 @@ public final class ServerContext {
     }
   }
 
+  /// Values attached to the call before its handler runs (by a ``ServerInterceptor``), by key.
+  private var attachments: [ObjectIdentifier: any Sendable] = [:]
+
+  /// The value attached under `key`, if any.
+  public subscript<Key: ServerContextKey>(key: Key.Type) -> Key.Value? {
+    get { attachments[ObjectIdentifier(key)] as? Key.Value }
+    set { attachments[ObjectIdentifier(key)] = newValue }
+  }
+
   /// Time left before the deadline; nil without one.
   public var timeRemaining: Duration? {
     deadline.map { $0 - ContinuousClock.now }
@@ -96,4 +105,15 @@ public final class MethodDescriptor: Sendable, Hashable, CustomStringConvertible
   public static func == (lhs: MethodDescriptor, rhs: MethodDescriptor) -> Bool { lhs.path == rhs.path }
 
   public func hash(into hasher: inout Hasher) { hasher.combine(path) }
+}
+
+/// A typed slot of ``ServerContext``: what an interceptor found out about a call (who the caller
+/// is, say), read by the handler as a value of `Value`.
+///
+/// ```swift
+/// enum CallerKey: ServerContextKey { typealias Value = Caller }
+/// context[CallerKey.self] = caller
+/// ```
+public protocol ServerContextKey {
+  associatedtype Value: Sendable
 }

@@ -1,0 +1,49 @@
+/// Work done before the handler of every method it is installed for (``RPCRouter/register(contentsOf:interceptor:)``):
+/// resolving the caller from the request metadata, say. It may attach typed values to the
+/// context (``ServerContextKey``) or end the call by throwing, before any handler code runs.
+public protocol ServerInterceptor: Sendable {
+  func intercept(_ context: ServerContext) async throws
+}
+
+extension RPCHandler {
+  /// This handler, with `interceptor` run first. Inline handlers become ordinary unary ones: an
+  /// interceptor may wait.
+  public func intercepted(by interceptor: some ServerInterceptor) -> RPCHandler {
+    let intercepted: Body
+    switch body {
+    case .inlineUnary(let handler):
+      intercepted = .unary { message, context in
+        try await interceptor.intercept(context)
+        return try handler(message, context)
+      }
+    case .unary(let handler):
+      intercepted = .unary { message, context in
+        try await interceptor.intercept(context)
+        return try await handler(message, context)
+      }
+    case .serverStreaming(let handler):
+      intercepted = .serverStreaming { message, context, writer in
+        try await interceptor.intercept(context)
+        try await handler(message, context, writer)
+      }
+    case .clientStreaming(let handler):
+      intercepted = .clientStreaming { requests, context in
+        try await interceptor.intercept(context)
+        return try await handler(requests, context)
+      }
+    case .bidirectionalStreaming(let handler):
+      intercepted = .bidirectionalStreaming { requests, context, writer in
+        try await interceptor.intercept(context)
+        try await handler(requests, context, writer)
+      }
+    }
+    return RPCHandler(method: method, decode: decode, body: intercepted)
+  }
+}
+
+extension RPCRouter {
+  /// Registers every method of `other`, each with `interceptor` run before its handler.
+  public mutating func register(contentsOf other: RPCRouter, interceptor: some ServerInterceptor) {
+    for handler in other.handlersInRegistrationOrder { register(handler.intercepted(by: interceptor)) }
+  }
+}
