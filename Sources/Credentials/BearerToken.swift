@@ -19,7 +19,7 @@ public struct BearerToken: Sendable {
     _ = Sodium.initialized
     var bytes = [UInt8](repeating: 0, count: randomBytes)
     randombytes_buf(&bytes, bytes.count)
-    let token = prefix + base64URL(bytes)
+    let token = prefix + Base64URL.encode(bytes)
     return BearerToken(token: token, digest: digest(ofWellFormed: token))
   }
 
@@ -44,22 +44,6 @@ public struct BearerToken: Sendable {
 
   private static func isBase64URL(_ byte: UInt8) -> Bool {
     byte.isASCIIAlphanumeric || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-  }
-
-  private static func base64URL(_ bytes: [UInt8]) -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(encodedLength)
-    var index = 0
-    while index < bytes.count {
-      let chunk = bytes[index..<min(index + 3, bytes.count)]
-      var value: UInt32 = 0
-      for byte in chunk { value = value << 8 | UInt32(byte) }
-      value <<= UInt32(8 * (3 - chunk.count))
-      for position in 0...chunk.count { out.append(alphabet[Int(value >> UInt32(18 - 6 * position)) & 63]) }
-      index += 3
-    }
-    return String(decoding: out, as: UTF8.self)
   }
 }
 

@@ -2,6 +2,7 @@ public import Credentials
 public import Logging
 public import MarketplaceCore
 import MarketplaceProtos
+import MarketplaceStorage
 public import Postgres
 public import RPCCore
 
@@ -15,16 +16,21 @@ public enum MarketplaceServices {
     public var database: PGClient
     public var passwords: PasswordHasher
     public var clock: any WallClock
+    public var timeZones: any TimeZoneDirectory
+    /// The key page tokens are sealed with (`loadPageTokenKey`), the same in every process.
+    public var pageTokenKey: [UInt8]
     public var users: UserService.Settings
     public var logger: Logger
 
     public init(
-      database: PGClient, passwords: PasswordHasher, clock: any WallClock, users: UserService.Settings,
-      logger: Logger
+      database: PGClient, passwords: PasswordHasher, clock: any WallClock, timeZones: any TimeZoneDirectory,
+      pageTokenKey: [UInt8], users: UserService.Settings, logger: Logger
     ) {
       self.database = database
       self.passwords = passwords
       self.clock = clock
+      self.timeZones = timeZones
+      self.pageTokenKey = pageTokenKey
       self.users = users
       self.logger = logger
     }
@@ -36,7 +42,20 @@ public enum MarketplaceServices {
     UserService(
       database: database, passwords: dependencies.passwords, clock: dependencies.clock, settings: dependencies.users
     ).registerMethods(with: &services)
-    PropertyService(database: database).registerMethods(with: &services)
+    PropertyService(
+      database: database, timeZones: dependencies.timeZones, pageTokens: PageTokens(key: dependencies.pageTokenKey)
+    ).registerMethods(with: &services)
     router.register(contentsOf: services, interceptor: CallerResolver(database: database))
+  }
+}
+
+extension MarketplaceServices {
+  /// The page token key every server process on `database` shares: created by the first one.
+  public static func loadPageTokenKey(from database: PGClient) async throws -> [UInt8] {
+    let name = "page_tokens"
+    let (_, key) = try await database.run(
+      ServerKeyRepository.insertIfAbsent(name: name, candidate: PageTokens.generateKey()),
+      ServerKeyRepository.key(named: name))
+    return key
   }
 }

@@ -167,8 +167,18 @@ struct MarketplaceServer: AsyncParsableCommand {
     let passwords = PasswordHasher(
       config: .init(threads: passwordHashThreads, queueLimit: passwordHashQueue, strength: passwordHashStrength))
     passwords.start()
+    let pageTokenKey: [UInt8]
+    do {
+      pageTokenKey = try await MarketplaceServices.loadPageTokenKey(from: client)
+    } catch {
+      client.close()
+      try? await passwords.shutdown()
+      try? await database.close()
+      throw error
+    }
     let dependencies = MarketplaceServices.Dependencies(
-      database: client, passwords: passwords, clock: SystemWallClock(),
+      database: client, passwords: passwords, clock: SystemWallClock(), timeZones: SystemTimeZones(),
+      pageTokenKey: pageTokenKey,
       users: .init(
         sessionLifetime: .seconds(sessionLifetimeHours * 3600),
         throttle: .init(

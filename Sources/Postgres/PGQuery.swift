@@ -19,11 +19,20 @@ public struct PGQuery<Result: Sendable>: Sendable {
   /// `onViolation(of:throw:)`).
   private var constraintErrors: [(constraint: String, error: any Error & Sendable)] = []
 
+  /// Where the query was built: the file and function of the repository method that returns it
+  /// ("MarketplaceStorage/UserRepository.swift", "find(id:)"). Lets a test check that every
+  /// repository method's statement was exercised.
+  public let origin: (file: StaticString, function: StaticString)
+
   /// `decode` reads the statement's result; what it throws other than a `PGError` becomes one of
   /// kind `.decoding`.
-  public init(_ sql: SQL, decode: @escaping @Sendable (PGResult) throws -> Result) {
+  public init(
+    _ sql: SQL, file: StaticString = #fileID, function: StaticString = #function,
+    decode: @escaping @Sendable (PGResult) throws -> Result
+  ) {
     self.sql = sql
     self.reader = decode
+    self.origin = (file, function)
   }
 
   /// Reads the statement's result.
@@ -62,15 +71,19 @@ extension PGQuery {
 
 extension PGQuery where Result == Int {
   /// A statement run for its effect: the rows it inserted, updated or deleted.
-  public static func execute(_ sql: SQL) -> PGQuery<Int> {
-    PGQuery(sql) { $0.rowsAffected }
+  public static func execute(_ sql: SQL, file: StaticString = #fileID, function: StaticString = #function)
+    -> PGQuery<Int>
+  {
+    PGQuery(sql, file: file, function: function) { $0.rowsAffected }
   }
 }
 
 extension PGQuery where Result == PGResult {
   /// A statement whose raw rows the caller reads itself.
-  public static func rows(_ sql: SQL) -> PGQuery<PGResult> {
-    PGQuery(sql) { $0 }
+  public static func rows(_ sql: SQL, file: StaticString = #fileID, function: StaticString = #function)
+    -> PGQuery<PGResult>
+  {
+    PGQuery(sql, file: file, function: function) { $0 }
   }
 }
 

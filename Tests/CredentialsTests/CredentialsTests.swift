@@ -84,3 +84,26 @@ struct PasswordHasherTests {
     try await hasher.shutdown()
   }
 }
+
+@Suite("Page tokens")
+struct PageTokensTests {
+  @Test("a token opens only for the query it was sealed for, with the key that sealed it")
+  func sealing() {
+    let tokens = PageTokens(key: PageTokens.generateKey())
+    let cursor: [UInt8] = [0, 1, 2, 250, 255]
+    let token = tokens.seal(cursor, query: "list:host-a:false")
+    #expect(token.utf8.allSatisfy { $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "=") })
+    #expect(tokens.open(token, query: "list:host-a:false") == cursor)
+    #expect(tokens.open(token, query: "list:host-a:true") == nil)
+    #expect(PageTokens(key: PageTokens.generateKey()).open(token, query: "list:host-a:false") == nil)
+    // Every single-character edit is refused.
+    var edited = Array(token)
+    for index in edited.indices {
+      let original = edited[index]
+      edited[index] = original == "A" ? "B" : "A"
+      #expect(tokens.open(String(edited), query: "list:host-a:false") == nil)
+      edited[index] = original
+    }
+    #expect(tokens.open("", query: "q") == nil && tokens.open("!!!", query: "q") == nil)
+  }
+}

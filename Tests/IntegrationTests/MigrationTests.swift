@@ -106,7 +106,7 @@ struct MigrationTests {
       #expect(
         tables == [
           "bookings", "jobs", "outbox", "payments", "properties", "reviews", "schema_migrations",
-          "sessions", "users",
+          "server_keys", "sessions", "users",
         ])
 
       let again = try await migrator.migrate(pool, logger: TestDatabase.logger)

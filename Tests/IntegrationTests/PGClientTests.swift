@@ -223,7 +223,10 @@ struct PGClientTests {
     try await TestDatabase.withClient(maximumConnections: 2) { client, _ in
       _ = try await client.run(.execute("CREATE TABLE counter (n int)"))
       _ = try await client.run(.execute("INSERT INTO counter VALUES (0)"))
-      final class Attempts: Sendable { let count = Atomic<Int>(0) }
+      final class Attempts: Sendable {
+        let count = Atomic<Int>(0)
+        let reads = Atomic<Int>(0)
+      }
       let attempts = Attempts()
       try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<2 {
@@ -231,7 +234,10 @@ struct PGClientTests {
             try await client.withTransaction(isolation: .serializable) { tx in
               attempts.count.add(1, ordering: .relaxed)
               let n = try await tx.run(PGQuery("SELECT n FROM counter") { try $0[0].int(0)! })
-              try await Task.sleep(for: .milliseconds(200))  // both read before either writes
+              // Both read before either writes, however the two are scheduled.
+              attempts.reads.add(1, ordering: .relaxed)
+              #expect(
+                await TestDatabase.eventually(timeout: .seconds(10)) { attempts.reads.load(ordering: .relaxed) >= 2 })
               _ = try await tx.run(.execute("UPDATE counter SET n = \(n + 1)"))
             }
           }

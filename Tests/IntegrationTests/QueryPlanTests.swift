@@ -37,12 +37,15 @@ struct QueryPlanTests {
       _ = try await Seeder.seed(pool, config: Self.seedConfig, logger: TestDatabase.logger)
       let samples = try await pool.withConnection { try Samples(loadingFrom: $0) }
       for planCacheMode in ["force_custom_plan", "force_generic_plan"] {
-        let plans = try await pool.withConnection { session in
+        let (plans, statements, methods) = try await pool.withConnection { session in
           try Self.explainWorkload(session, samples, planCacheMode: planCacheMode)
         }
-        // Every workload statement was explained (16 search shapes included).
-        let statements = Set(plans.map(\.queryText))
-        #expect(statements.count == Workload.distinctStatements, "\(planCacheMode): \(statements.sorted())")
+        // The workload calls every repository method that returns a statement: none is added
+        // without a plan check.
+        let missing = try RepositoryCatalog.methods().subtracting(methods)
+        #expect(missing.isEmpty, "repository methods the workload does not run: \(missing.sorted())")
+        // Every statement the workload ran was explained (16 search shapes included).
+        #expect(Set(plans.map(\.queryText)) == statements, "\(planCacheMode)")
         for plan in plans {
           let scans = plan.sequentialScans.intersection(Self.guarded)
           #expect(
@@ -68,7 +71,9 @@ struct QueryPlanTests {
 
   /// Runs the workload in a transaction (rolled back: the seeded data stay as they are) with
   /// `auto_explain` sending every plan back as a notice.
-  static func explainWorkload(_ session: PGSession, _ samples: Samples, planCacheMode: String) throws -> [Plan] {
+  static func explainWorkload(_ session: PGSession, _ samples: Samples, planCacheMode: String) throws -> (
+    plans: [Plan], statements: Set<String>, methods: Set<String>
+  ) {
     try session.execute("BEGIN")
     try session.executeScript(
       SQL(
@@ -84,11 +89,12 @@ struct QueryPlanTests {
           """))
     // A prepared statement's plan arrives when its portal is dropped, during the next
     // statement: so the ROLLBACK is captured too.
+    let workload = RecordingSession(session)
     let (_, notices) = try session.capturingNotices { () throws(PGError) in
-      try Workload.run(session, samples)
+      try Workload.run(workload, samples)
       try session.execute("ROLLBACK")
     }
-    return notices.compactMap(Plan.init(notice:))
+    return (notices.compactMap(Plan.init(notice:)), workload.statements, workload.methods)
   }
 }
 
@@ -133,17 +139,56 @@ struct Samples {
   }
 }
 
+/// Runs queries on a session and remembers which statements ran and which repository methods
+/// built them.
+final class RecordingSession {
+  let session: PGSession
+  /// Statement texts.
+  private(set) var statements: Set<String> = []
+  /// "File.swift method(labels:)", as `RepositoryCatalog` names them.
+  private(set) var methods: Set<String> = []
+
+  init(_ session: PGSession) { self.session = session }
+
+  func run<T>(_ query: PGQuery<T>) throws(PGError) -> T {
+    statements.insert(query.sql.text)
+    methods.insert("\(query.origin.file.description.split(separator: "/").last!) \(query.origin.function)")
+    return try session.run(query)
+  }
+}
+
+/// Every method of the repositories that returns a statement (`-> PGQuery`), read from their
+/// source: the list nobody keeps by hand.
+enum RepositoryCatalog {
+  static func methods() throws -> Set<String> {
+    let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Sources/MarketplaceStorage/Repositories")
+    let declaration = try NSRegularExpression(
+      pattern: #"public static func (\w+)\(([^)]*)\)\s*->\s*PGQuery"#, options: [.dotMatchesLineSeparators])
+    var methods: Set<String> = []
+    for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasSuffix(".swift") {
+      let source = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+      for match in declaration.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
+        let name = source[Range(match.range(at: 1), in: source)!]
+        let labels = source[Range(match.range(at: 2), in: source)!].split(separator: ",").map { parameter in
+          parameter.split(separator: ":")[0].split(whereSeparator: \.isWhitespace)[0] + ":"
+        }
+        methods.insert("\(file) \(name)(\(labels.joined()))")
+      }
+    }
+    precondition(methods.count > 40, "the repository sources were not found under \(directory.path)")
+    return methods
+  }
+}
+
 /// One call of every repository method (each search shape included): the statements the API
 /// issues.
 enum Workload {
-  /// Distinct statement texts `run` issues: keep in step with it.
-  static let distinctStatements = 9 + 21 + 10 + 7 + 5
-
-  static func run(_ session: PGSession, _ s: Samples) throws(PGError) {
+  static func run(_ session: RecordingSession, _ s: Samples) throws(PGError) {
     let eur = CurrencyCode("EUR")!
     let stay = DateRange(checkIn: s.today.adding(days: 30), checkOut: s.today.adding(days: 34))!
 
-    // Users and sessions: 9.
+    // Users, sessions and server keys.
     let user = try session.run(
       UserRepository.insert(
         id: .random(), email: "plan.test@example.com", passwordHash: "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA",
@@ -160,18 +205,29 @@ enum Workload {
         expiresAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000)))
     _ = try session.run(UserRepository.activeSession(tokenHash: token))
     _ = try session.run(UserRepository.revokeSession(tokenHash: token))
+    _ = try session.run(UserRepository.revokeSession(id: .random()))
     _ = try session.run(UserRepository.revokeSessions(userID: s.userID))
+    _ = try session.run(UserRepository.revokeSessions(userID: s.userID, except: .random()))
+    _ = try session.run(
+      UserRepository.updatePasswordHash(id: user.id, passwordHash: "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaB"))
+    _ = try session.run(ServerKeyRepository.insertIfAbsent(name: "plan", candidate: [UInt8](repeating: 1, count: 32)))
+    _ = try session.run(ServerKeyRepository.key(named: "plan"))
 
-    // Properties: 5, and the 16 search shapes.
-    let listing = PropertyRepository.Listing(
+    // Properties, and the 16 search shapes.
+    let listing = Listing(
       name: "Plan flat", description: "",
       location: .init(address: "1 rue", city: "Paris", country: "FR", coordinates: nil),
       pricePerNight: Money(amountMinor: 9_000, currency: eur), maxGuests: 2)
     let property = try session.run(PropertyRepository.insert(id: .random(), hostID: user.id, listing: listing))
     _ = try session.run(PropertyRepository.find(id: s.propertyID))
-    _ = try session.run(PropertyRepository.update(id: property.id, hostID: user.id, listing: listing))
+    _ = try session.run(PropertyRepository.update(id: property.id, listing: listing))
+    _ = try session.run(PropertyRepository.findForUpdate(id: s.propertyID))
     _ = try session.run(PropertyRepository.list(hostID: s.hostID, includingDeleted: false, limit: 20))
-    _ = try session.run(PropertyRepository.delete(id: property.id, hostID: user.id))
+    _ = try session.run(
+      PropertyRepository.list(
+        hostID: s.hostID, includingDeleted: true,
+        after: .init(createdAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000), id: s.propertyID), limit: 20))
+    _ = try session.run(PropertyRepository.delete(id: property.id))
     // A big city, and one with no listing (which must not walk every listing by price).
     for (city, country) in [
       (s.city, s.country), (s.city, nil), ("Nowhere", s.country), ("Nowhere", nil), (nil, s.country), (nil, nil),
@@ -187,7 +243,7 @@ enum Workload {
       }
     }
 
-    // Bookings: 10.
+    // Bookings and jobs.
     let booking = try session.run(
       BookingRepository.insert(
         id: .random(), propertyID: s.propertyID, guestID: user.id,
@@ -201,11 +257,14 @@ enum Workload {
     _ = try session.run(BookingRepository.list(propertyID: s.propertyID, from: s.today, limit: 20))
     _ = try session.run(BookingRepository.activeStays(propertyID: s.propertyID, within: stay))
     _ = try session.run(BookingRepository.isFree(propertyID: s.propertyID, stay: stay))
+    _ = try session.run(BookingRepository.countUpcoming(propertyID: s.propertyID, timeZone: "Europe/Paris"))
+    _ = try session.run(
+      JobRepository.enqueue(kind: "plan.test", payload: "{}", runAfter: Timestamp(microsecondsSinceEpoch: 0)))
     _ = try session.run(BookingRepository.transition(id: booking.id, from: .pending, to: .confirmed))
     _ = try session.run(BookingRepository.expireUnpaid(limit: 100))
     _ = try session.run(BookingRepository.completeEnded(today: s.today, limit: 100))
 
-    // Payments: 7.
+    // Payments.
     let payment = try session.run(
       PaymentRepository.insert(
         id: .random(), bookingID: booking.id, payerID: user.id, propertyID: s.propertyID,
@@ -219,7 +278,7 @@ enum Workload {
     _ = try session.run(
       PaymentRepository.transition(id: payment.id, from: .pending, to: .succeeded, gatewayReference: "gw_1"))
 
-    // Reviews: 5 (with and without a cursor).
+    // Reviews (with and without a cursor).
     _ = try session.run(BookingRepository.transition(id: booking.id, from: .confirmed, to: .completed))
     let review = try session.run(
       ReviewRepository.insert(

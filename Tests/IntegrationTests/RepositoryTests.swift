@@ -22,8 +22,8 @@ struct RepositoryTests {
 
   static func listing(
     city: String = "Paris", country: String = "FR", price: Int64 = 10_000, guests: Int = 2
-  ) -> PropertyRepository.Listing {
-    PropertyRepository.Listing(
+  ) -> Listing {
+    Listing(
       name: "Flat in \(city)", description: "Bright",
       location: .init(
         address: "1 Main St", city: city, country: country, coordinates: .init(latitude: 48.85, longitude: 2.35)),
@@ -107,16 +107,25 @@ struct RepositoryTests {
         #expect(flat.rating == Property.Rating(sum: 0, count: 0) && flat.deletedAt == nil)
         #expect(try session.run(PropertyRepository.find(id: flat.id)) == flat)
 
-        #expect(
-          try session.run(PropertyRepository.update(id: flat.id, hostID: other.id, listing: Self.listing(price: 1)))
-            == nil)
-        let cheaper = try #require(
-          try session.run(PropertyRepository.update(id: flat.id, hostID: host.id, listing: Self.listing(price: 8_000))))
+        var terms = Listing.Terms(
+          timeZone: "Europe/Paris", minNights: 2, maxNights: 30, cleaningFeeMinor: 2_500, bookingMode: .request,
+          cancellationPolicy: .strict)
+        var changed = Self.listing(price: 8_000)
+        changed.terms = terms
+        let cheaper = try #require(try session.run(PropertyRepository.update(id: flat.id, listing: changed)))
         #expect(cheaper.pricePerNight.amountMinor == 8_000 && cheaper.updatedAt >= flat.updatedAt)
+        #expect(cheaper.terms == terms && cheaper.listing == changed && cheaper.hostID == host.id)
+        terms.cleaningFeeMinor = nil
+        changed.terms = terms
+        #expect(
+          try session.run(PropertyRepository.update(id: flat.id, listing: changed))?.terms.cleaningFeeMinor == nil)
+        #expect(try session.run(PropertyRepository.findForUpdate(id: flat.id))?.id == flat.id)
+        #expect(try session.run(BookingRepository.countUpcoming(propertyID: flat.id, timeZone: "Europe/Paris")) == 0)
 
-        #expect(try session.run(PropertyRepository.delete(id: flat.id, hostID: other.id)) == false)
-        #expect(try session.run(PropertyRepository.delete(id: flat.id, hostID: host.id)))
-        #expect(try session.run(PropertyRepository.delete(id: flat.id, hostID: host.id)) == false)
+        #expect(try session.run(PropertyRepository.delete(id: flat.id)))
+        #expect(try session.run(PropertyRepository.delete(id: flat.id)) == false)
+        #expect(try session.run(PropertyRepository.update(id: flat.id, listing: changed)) == nil)
+        #expect(try session.run(PropertyRepository.list(hostID: other.id, includingDeleted: true, limit: 10)).isEmpty)
         #expect(try session.run(PropertyRepository.find(id: flat.id)) == nil)
         #expect(try session.run(PropertyRepository.list(hostID: host.id, includingDeleted: false, limit: 10)).isEmpty)
         #expect(

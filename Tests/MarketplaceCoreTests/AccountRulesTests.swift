@@ -5,7 +5,7 @@ import Testing
 struct AccountRulesTests {
   static func request(
     email: String = "Ann@Example.COM", password: String = "correct horse", displayName: String = "Ann",
-    phone: String = "", role: Register.RequestedRole = .unspecified
+    phone: String = "", role: Requested<User.Role> = .unspecified
   ) -> Register.Request {
     Register.Request(email: email, password: password, displayName: displayName, phone: phone, role: role)
   }
@@ -25,7 +25,7 @@ struct AccountRulesTests {
     #expect(account.email.value == "Ann.Lee@example.com")
     #expect(account.email.comparisonKey == "ann.lee@example.com")
     #expect(account.role == .guest && account.phone == nil && account.displayName == "Ann")
-    #expect(try Register.validate(Self.request(role: .host)).role == .host)
+    #expect(try Register.validate(Self.request(role: .value(.host))).role == .host)
     #expect(try Register.validate(Self.request(phone: " +33 (1) 23-45 ")).phone == "+33 (1) 23-45")
   }
 
@@ -73,12 +73,16 @@ struct AccountRulesTests {
 
   @Test("roles: guest or host only; every broken field is named at once")
   func rolesAndAllViolations() {
-    #expect(Self.fields { () throws(ValidationError) in try Register.validate(Self.request(role: .admin)) } == ["role"])
+    #expect(
+      Self.fields { () throws(ValidationError) in try Register.validate(Self.request(role: .value(.admin))) } == [
+        "role"
+      ])
     #expect(
       Self.fields { () throws(ValidationError) in try Register.validate(Self.request(role: .unrecognized)) } == ["role"]
     )
     let all = Self.fields { () throws(ValidationError) in
-      try Register.validate(Self.request(email: "x", password: "short", displayName: "", phone: "?", role: .admin))
+      try Register.validate(
+        Self.request(email: "x", password: "short", displayName: "", phone: "?", role: .value(.admin)))
     }
     #expect(all == ["email", "password", "display_name", "phone", "role"])
   }

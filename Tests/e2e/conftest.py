@@ -161,9 +161,10 @@ def raw(host_port):
 SEED_SIZES = ["--users", "120", "--properties", "600", "--bookings", "3000", "--reviews", "500", "--seed", "11"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def seeded():
-    """Seeds the shared server's database once (``marketplace-server seed``)."""
+    """Seeds the shared server's database once (``marketplace-server seed``), before any test
+    registers an account (the seeder only fills an empty database)."""
     binary = os.environ.get("MARKETPLACE_SERVER_BIN")
     url = os.environ.get("MARKETPLACE_DATABASE_URL")
     assert binary and url, "MARKETPLACE_SERVER_BIN and MARKETPLACE_DATABASE_URL are set by Scripts/test"

@@ -9,8 +9,6 @@ tested on a server of the test's own.
 from __future__ import annotations
 
 import statistics
-import subprocess
-import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -20,62 +18,12 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from accounts import PASSWORD, Accounts, bad_request_fields, bearer, psql, set_role, unique_email
 from e2e_util import RPC_TIMEOUT, expect_rpc_error
-
-PASSWORD = "correct horse battery"
-
-
-def unique_email(label: str = "user") -> str:
-    return f"{label}.{uuid.uuid4().hex[:12]}@Example.com"
-
-
-def bearer(token: str) -> tuple[tuple[str, str]]:
-    return (("authorization", f"Bearer {token}"),)
-
-
-class Accounts:
-    """UserService calls with the details a test would otherwise repeat."""
-
-    def __init__(self, channel, pb):
-        self.pb = pb.users_pb2
-        self.stub = pb.users_pb2_grpc.UserServiceStub(channel)
-
-    def register(self, email=None, password=PASSWORD, display_name="Ann Lee", role=None, **fields):
-        request = self.pb.RegisterRequest(
-            email=email or unique_email(), password=password, display_name=display_name,
-            role=role if role is not None else self.pb.ROLE_GUEST, **fields)
-        return self.stub.Register(request, timeout=RPC_TIMEOUT).user
-
-    def login(self, email, password=PASSWORD):
-        return self.stub.Login(self.pb.LoginRequest(email=email, password=password), timeout=RPC_TIMEOUT)
-
-    def signed_up(self, **fields):
-        """A new account and a token for it."""
-        user = self.register(**fields)
-        return user, self.login(user.email).access_token
-
-    def profile(self, token):
-        return self.stub.GetProfile(self.pb.GetProfileRequest(), metadata=bearer(token), timeout=RPC_TIMEOUT).user
-
 
 @pytest.fixture
 def accounts(channel, pb):
     return Accounts(channel, pb)
-
-
-def bad_request_fields(err) -> list[str]:
-    """The field paths of the google.rpc.BadRequest in the error's status details."""
-    status = rpc_status.from_call(err)
-    assert status is not None, "no grpc-status-details-bin"
-    assert status.code == err.code().value[0] and status.message == err.details()
-    fields = []
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            request = error_details_pb2.BadRequest()
-            detail.Unpack(request)
-            fields += [violation.field for violation in request.field_violations]
-            assert all(violation.description for violation in request.field_violations)
-    return fields
 
 
 def test_register_sign_in_and_read_the_profile(accounts, pb):
@@ -281,11 +229,9 @@ def test_a_saturated_hashing_pool_fails_fast(own_server, pb):
 
 def test_a_stronger_hash_setting_rehashes_at_sign_in(accounts, own_server, pb):
     user = accounts.register()
-    url = os.environ["MARKETPLACE_DATABASE_URL"]
 
     def stored_hash():
-        return subprocess.run(["psql", url, "-Atc", f"SELECT password_hash FROM users WHERE id = '{user.id}'"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+        return psql(f"SELECT password_hash FROM users WHERE id = '{user.id}'")
 
     assert stored_hash().startswith("$argon2id$v=19$m=65536,")
     server = own_server("--password-hash-strength", "moderate")
@@ -297,11 +243,7 @@ def test_a_stronger_hash_setting_rehashes_at_sign_in(accounts, own_server, pb):
 
 def test_admins_are_made_by_the_operator_command(accounts, pb):
     user, token = accounts.signed_up()
-    binary, url = os.environ["MARKETPLACE_SERVER_BIN"], os.environ["MARKETPLACE_DATABASE_URL"]
-    result = subprocess.run([binary, "users", "set-role", "--database-url", url, "--email", user.email.upper(),
-                             "--role", "admin"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    set_role(user.email.upper(), "admin")
     assert accounts.profile(token).role == pb.users_pb2.ROLE_ADMIN
-    result = subprocess.run([binary, "users", "set-role", "--database-url", url, "--email", unique_email(),
-                             "--role", "admin"], capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0 and "no account" in result.stderr
+    with pytest.raises(AssertionError, match="no account"):
+        set_role(unique_email(), "admin")

@@ -46,6 +46,7 @@ public struct Property: Hashable, Sendable {
   public var location: Location
   public var pricePerNight: Money
   public var maxGuests: Int
+  public var terms: Listing.Terms
   public var rating: Rating
   public var createdAt: Timestamp
   public var updatedAt: Timestamp
@@ -54,8 +55,8 @@ public struct Property: Hashable, Sendable {
 
   public init(
     id: PropertyID, hostID: UserID, name: String, description: String, location: Location,
-    pricePerNight: Money, maxGuests: Int, rating: Rating, createdAt: Timestamp,
-    updatedAt: Timestamp, deletedAt: Timestamp?
+    pricePerNight: Money, maxGuests: Int, terms: Listing.Terms = Listing.Terms(), rating: Rating,
+    createdAt: Timestamp, updatedAt: Timestamp, deletedAt: Timestamp?
   ) {
     self.id = id
     self.hostID = hostID
@@ -64,11 +65,23 @@ public struct Property: Hashable, Sendable {
     self.location = location
     self.pricePerNight = pricePerNight
     self.maxGuests = maxGuests
+    self.terms = terms
     self.rating = rating
     self.createdAt = createdAt
     self.updatedAt = updatedAt
     self.deletedAt = deletedAt
   }
+}
+
+extension Property {
+  /// What the host set.
+  public var listing: Listing {
+    Listing(
+      name: name, description: description, location: location, pricePerNight: pricePerNight, maxGuests: maxGuests,
+      terms: terms)
+  }
+
+  public var isDeleted: Bool { deletedAt != nil }
 }
 
 /// What a guest searches by: place, price, party size and free dates; every filter optional.

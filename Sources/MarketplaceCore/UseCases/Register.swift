@@ -5,21 +5,16 @@
 /// rules and returns what to do (here, the `Account` to create) or throws the domain's error,
 /// and no I/O: the handler hashes, stores and answers.
 public enum Register {
-  /// The role asked for at registration.
-  public enum RequestedRole: Hashable, Sendable {
-    case unspecified, guest, host, admin
-    /// A value this server does not know (a newer client's enum).
-    case unrecognized
-  }
-
   public struct Request: Sendable {
     public var email: String
     public var password: String
     public var displayName: String
     public var phone: String
-    public var role: RequestedRole
+    public var role: Requested<User.Role>
 
-    public init(email: String, password: String, displayName: String, phone: String, role: RequestedRole) {
+    public init(
+      email: String, password: String, displayName: String, phone: String, role: Requested<User.Role>
+    ) {
       self.email = email
       self.password = password
       self.displayName = displayName
@@ -50,9 +45,9 @@ public enum Register {
     let phone = violations.check("phone") { () throws(RuleViolation) in try AccountRules.phone(request.phone) }
     let role: User.Role?
     switch request.role {
-    case .unspecified, .guest: role = .guest
-    case .host: role = .host
-    case .admin:
+    case .unspecified, .value(.guest): role = .guest
+    case .value(.host): role = .host
+    case .value(.admin):
       role = nil
       violations.add("role", "administrators are made by an operator, not through the API")
     case .unrecognized:

@@ -66,3 +66,23 @@ public struct Violations: Sendable {
     if !list.isEmpty { throw ValidationError(list) }
   }
 }
+
+extension ValidationError {
+  /// The value `body` makes from one field, or a `ValidationError` naming that field.
+  public static func checking<T>(_ field: String, _ body: () throws(RuleViolation) -> T) throws(ValidationError) -> T {
+    do {
+      return try body()
+    } catch {
+      throw ValidationError(field: field, rule: error.rule)
+    }
+  }
+}
+
+extension Identifier {
+  /// Parses an id a request sent (its canonical UUID text).
+  public init(validating text: String) throws(RuleViolation) {
+    guard !text.isEmpty else { throw RuleViolation("is required") }
+    guard let id = Self(text) else { throw RuleViolation("must be a UUID") }
+    self = id
+  }
+}

@@ -15,6 +15,16 @@ public enum ProtoRegistry {
         RGF0ZVIDZW5kYgZwcm90bzM=
         """),
     ProtoFile(
+      name: "google/protobuf/field_mask.proto",
+      dependencies: [],
+      symbols: ["google.protobuf.FieldMask"],
+      descriptorBase64: """
+        CiBnb29nbGUvcHJvdG9idWYvZmllbGRfbWFzay5wcm90bxIPZ29vZ2xlLnByb3RvYnVmIiEKCUZpZWxkTWFzaxIUCgVwYXRo
+        cxgBIAMoCVIFcGF0aHNChQEKE2NvbS5nb29nbGUucHJvdG9idWZCDkZpZWxkTWFza1Byb3RvUAFaMmdvb2dsZS5nb2xhbmcu
+        b3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL2ZpZWxkbWFza3Bi+AEBogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93
+        blR5cGVzYgZwcm90bzM=
+        """),
+    ProtoFile(
       name: "google/protobuf/timestamp.proto",
       dependencies: [],
       symbols: ["google.protobuf.Timestamp"],
@@ -26,40 +36,55 @@ public enum ProtoRegistry {
         """),
     ProtoFile(
       name: "marketplace/v1/properties.proto",
-      dependencies: ["google/protobuf/timestamp.proto", "marketplace/v1/common.proto"],
-      symbols: ["marketplace.v1.Coordinates", "marketplace.v1.Property", "marketplace.v1.GetPropertyRequest", "marketplace.v1.GetPropertyResponse", "marketplace.v1.SearchPropertiesRequest", "marketplace.v1.SearchPropertiesResponse", "marketplace.v1.PropertyService", "marketplace.v1.PropertyService.GetProperty", "marketplace.v1.PropertyService.SearchProperties"],
+      dependencies: ["google/protobuf/field_mask.proto", "google/protobuf/timestamp.proto", "marketplace/v1/common.proto"],
+      symbols: ["marketplace.v1.Coordinates", "marketplace.v1.Property", "marketplace.v1.CreatePropertyRequest", "marketplace.v1.CreatePropertyResponse", "marketplace.v1.UpdatePropertyRequest", "marketplace.v1.UpdatePropertyResponse", "marketplace.v1.DeletePropertyRequest", "marketplace.v1.DeletePropertyResponse", "marketplace.v1.ListPropertiesRequest", "marketplace.v1.ListPropertiesResponse", "marketplace.v1.GetPropertyRequest", "marketplace.v1.GetPropertyResponse", "marketplace.v1.SearchPropertiesRequest", "marketplace.v1.SearchPropertiesResponse", "marketplace.v1.BookingMode", "marketplace.v1.CancellationPolicy", "marketplace.v1.PropertyService", "marketplace.v1.PropertyService.CreateProperty", "marketplace.v1.PropertyService.GetProperty", "marketplace.v1.PropertyService.UpdateProperty", "marketplace.v1.PropertyService.DeleteProperty", "marketplace.v1.PropertyService.ListProperties", "marketplace.v1.PropertyService.SearchProperties"],
       descriptorBase64: """
-        Ch9tYXJrZXRwbGFjZS92MS9wcm9wZXJ0aWVzLnByb3RvEg5tYXJrZXRwbGFjZS52MRofZ29vZ2xlL3Byb3RvYnVmL3RpbWVz
-        dGFtcC5wcm90bxobbWFya2V0cGxhY2UvdjEvY29tbW9uLnByb3RvIkcKC0Nvb3JkaW5hdGVzEhoKCGxhdGl0dWRlGAEgASgB
-        UghsYXRpdHVkZRIcCglsb25naXR1ZGUYAiABKAFSCWxvbmdpdHVkZSKOBAoIUHJvcGVydHkSDgoCaWQYASABKAlSAmlkEhcK
-        B2hvc3RfaWQYAiABKAlSBmhvc3RJZBISCgRuYW1lGAMgASgJUgRuYW1lEiAKC2Rlc2NyaXB0aW9uGAQgASgJUgtkZXNjcmlw
-        dGlvbhIYCgdhZGRyZXNzGAUgASgJUgdhZGRyZXNzEhIKBGNpdHkYBiABKAlSBGNpdHkSGAoHY291bnRyeRgHIAEoCVIHY291
-        bnRyeRI9Cgtjb29yZGluYXRlcxgIIAEoCzIbLm1hcmtldHBsYWNlLnYxLkNvb3JkaW5hdGVzUgtjb29yZGluYXRlcxI9Cg9w
-        cmljZV9wZXJfbmlnaHQYCSABKAsyFS5tYXJrZXRwbGFjZS52MS5Nb25leVINcHJpY2VQZXJOaWdodBIdCgptYXhfZ3Vlc3Rz
-        GAogASgFUgltYXhHdWVzdHMSJQoOcmF0aW5nX2F2ZXJhZ2UYCyABKAFSDXJhdGluZ0F2ZXJhZ2USIQoMcmF0aW5nX2NvdW50
-        GAwgASgDUgtyYXRpbmdDb3VudBI5CgpjcmVhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJY3Jl
-        YXRlZEF0EjkKCnVwZGF0ZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgl1cGRhdGVkQXQiNQoSR2V0
-        UHJvcGVydHlSZXF1ZXN0Eh8KC3Byb3BlcnR5X2lkGAEgASgJUgpwcm9wZXJ0eUlkIksKE0dldFByb3BlcnR5UmVzcG9uc2US
-        NAoIcHJvcGVydHkYASABKAsyGC5tYXJrZXRwbGFjZS52MS5Qcm9wZXJ0eVIIcHJvcGVydHkivgIKF1NlYXJjaFByb3BlcnRp
-        ZXNSZXF1ZXN0EhIKBGNpdHkYASABKAlSBGNpdHkSGAoHY291bnRyeRgCIAEoCVIHY291bnRyeRI4ChltaW5fcHJpY2VfcGVy
-        X25pZ2h0X21pbm9yGAMgASgDUhVtaW5QcmljZVBlck5pZ2h0TWlub3ISOAoZbWF4X3ByaWNlX3Blcl9uaWdodF9taW5vchgE
-        IAEoA1IVbWF4UHJpY2VQZXJOaWdodE1pbm9yEhYKBmd1ZXN0cxgFIAEoBVIGZ3Vlc3RzEi0KBHN0YXkYBiABKAsyGS5tYXJr
-        ZXRwbGFjZS52MS5EYXRlUmFuZ2VSBHN0YXkSGwoJcGFnZV9zaXplGAcgASgFUghwYWdlU2l6ZRIdCgpwYWdlX3Rva2VuGAgg
-        ASgJUglwYWdlVG9rZW4ifAoYU2VhcmNoUHJvcGVydGllc1Jlc3BvbnNlEjgKCnByb3BlcnRpZXMYASADKAsyGC5tYXJrZXRw
-        bGFjZS52MS5Qcm9wZXJ0eVIKcHJvcGVydGllcxImCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAlSDW5leHRQYWdlVG9rZW4y0AEK
-        D1Byb3BlcnR5U2VydmljZRJWCgtHZXRQcm9wZXJ0eRIiLm1hcmtldHBsYWNlLnYxLkdldFByb3BlcnR5UmVxdWVzdBojLm1h
-        cmtldHBsYWNlLnYxLkdldFByb3BlcnR5UmVzcG9uc2USZQoQU2VhcmNoUHJvcGVydGllcxInLm1hcmtldHBsYWNlLnYxLlNl
-        YXJjaFByb3BlcnRpZXNSZXF1ZXN0GigubWFya2V0cGxhY2UudjEuU2VhcmNoUHJvcGVydGllc1Jlc3BvbnNlYgZwcm90bzM=
-        """),
-    ProtoFile(
-      name: "google/protobuf/field_mask.proto",
-      dependencies: [],
-      symbols: ["google.protobuf.FieldMask"],
-      descriptorBase64: """
-        CiBnb29nbGUvcHJvdG9idWYvZmllbGRfbWFzay5wcm90bxIPZ29vZ2xlLnByb3RvYnVmIiEKCUZpZWxkTWFzaxIUCgVwYXRo
-        cxgBIAMoCVIFcGF0aHNChQEKE2NvbS5nb29nbGUucHJvdG9idWZCDkZpZWxkTWFza1Byb3RvUAFaMmdvb2dsZS5nb2xhbmcu
-        b3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL2ZpZWxkbWFza3Bi+AEBogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93
-        blR5cGVzYgZwcm90bzM=
+        Ch9tYXJrZXRwbGFjZS92MS9wcm9wZXJ0aWVzLnByb3RvEg5tYXJrZXRwbGFjZS52MRogZ29vZ2xlL3Byb3RvYnVmL2ZpZWxk
+        X21hc2sucHJvdG8aH2dvb2dsZS9wcm90b2J1Zi90aW1lc3RhbXAucHJvdG8aG21hcmtldHBsYWNlL3YxL2NvbW1vbi5wcm90
+        byJHCgtDb29yZGluYXRlcxIaCghsYXRpdHVkZRgBIAEoAVIIbGF0aXR1ZGUSHAoJbG9uZ2l0dWRlGAIgASgBUglsb25naXR1
+        ZGUi8wYKCFByb3BlcnR5Eg4KAmlkGAEgASgJUgJpZBIXCgdob3N0X2lkGAIgASgJUgZob3N0SWQSEgoEbmFtZRgDIAEoCVIE
+        bmFtZRIgCgtkZXNjcmlwdGlvbhgEIAEoCVILZGVzY3JpcHRpb24SGAoHYWRkcmVzcxgFIAEoCVIHYWRkcmVzcxISCgRjaXR5
+        GAYgASgJUgRjaXR5EhgKB2NvdW50cnkYByABKAlSB2NvdW50cnkSPQoLY29vcmRpbmF0ZXMYCCABKAsyGy5tYXJrZXRwbGFj
+        ZS52MS5Db29yZGluYXRlc1ILY29vcmRpbmF0ZXMSPQoPcHJpY2VfcGVyX25pZ2h0GAkgASgLMhUubWFya2V0cGxhY2UudjEu
+        TW9uZXlSDXByaWNlUGVyTmlnaHQSHQoKbWF4X2d1ZXN0cxgKIAEoBVIJbWF4R3Vlc3RzEiUKDnJhdGluZ19hdmVyYWdlGAsg
+        ASgBUg1yYXRpbmdBdmVyYWdlEiEKDHJhdGluZ19jb3VudBgMIAEoA1ILcmF0aW5nQ291bnQSOQoKY3JlYXRlZF9hdBgNIAEo
+        CzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWNyZWF0ZWRBdBI5Cgp1cGRhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnBy
+        b3RvYnVmLlRpbWVzdGFtcFIJdXBkYXRlZEF0EhsKCXRpbWVfem9uZRgPIAEoCVIIdGltZVpvbmUSHQoKbWluX25pZ2h0cxgQ
+        IAEoBVIJbWluTmlnaHRzEh0KCm1heF9uaWdodHMYESABKAVSCW1heE5pZ2h0cxI4CgxjbGVhbmluZ19mZWUYEiABKAsyFS5t
+        YXJrZXRwbGFjZS52MS5Nb25leVILY2xlYW5pbmdGZWUSPgoMYm9va2luZ19tb2RlGBMgASgOMhsubWFya2V0cGxhY2UudjEu
+        Qm9va2luZ01vZGVSC2Jvb2tpbmdNb2RlElMKE2NhbmNlbGxhdGlvbl9wb2xpY3kYFCABKA4yIi5tYXJrZXRwbGFjZS52MS5D
+        YW5jZWxsYXRpb25Qb2xpY3lSEmNhbmNlbGxhdGlvblBvbGljeRI5CgpkZWxldGVkX2F0GBUgASgLMhouZ29vZ2xlLnByb3Rv
+        YnVmLlRpbWVzdGFtcFIJZGVsZXRlZEF0Ik0KFUNyZWF0ZVByb3BlcnR5UmVxdWVzdBI0Cghwcm9wZXJ0eRgBIAEoCzIYLm1h
+        cmtldHBsYWNlLnYxLlByb3BlcnR5Ughwcm9wZXJ0eSJOChZDcmVhdGVQcm9wZXJ0eVJlc3BvbnNlEjQKCHByb3BlcnR5GAEg
+        ASgLMhgubWFya2V0cGxhY2UudjEuUHJvcGVydHlSCHByb3BlcnR5IooBChVVcGRhdGVQcm9wZXJ0eVJlcXVlc3QSNAoIcHJv
+        cGVydHkYASABKAsyGC5tYXJrZXRwbGFjZS52MS5Qcm9wZXJ0eVIIcHJvcGVydHkSOwoLdXBkYXRlX21hc2sYAiABKAsyGi5n
+        b29nbGUucHJvdG9idWYuRmllbGRNYXNrUgp1cGRhdGVNYXNrInUKFlVwZGF0ZVByb3BlcnR5UmVzcG9uc2USNAoIcHJvcGVy
+        dHkYASABKAsyGC5tYXJrZXRwbGFjZS52MS5Qcm9wZXJ0eVIIcHJvcGVydHkSJQoOdXBkYXRlZF9maWVsZHMYAiADKAlSDXVw
+        ZGF0ZWRGaWVsZHMiOAoVRGVsZXRlUHJvcGVydHlSZXF1ZXN0Eh8KC3Byb3BlcnR5X2lkGAEgASgJUgpwcm9wZXJ0eUlkIhgK
+        FkRlbGV0ZVByb3BlcnR5UmVzcG9uc2UifAoVTGlzdFByb3BlcnRpZXNSZXF1ZXN0EhsKCXBhZ2Vfc2l6ZRgBIAEoBVIIcGFn
+        ZVNpemUSHQoKcGFnZV90b2tlbhgCIAEoCVIJcGFnZVRva2VuEicKD2luY2x1ZGVfZGVsZXRlZBgDIAEoCFIOaW5jbHVkZURl
+        bGV0ZWQiegoWTGlzdFByb3BlcnRpZXNSZXNwb25zZRI4Cgpwcm9wZXJ0aWVzGAEgAygLMhgubWFya2V0cGxhY2UudjEuUHJv
+        cGVydHlSCnByb3BlcnRpZXMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIjUKEkdldFByb3BlcnR5
+        UmVxdWVzdBIfCgtwcm9wZXJ0eV9pZBgBIAEoCVIKcHJvcGVydHlJZCJLChNHZXRQcm9wZXJ0eVJlc3BvbnNlEjQKCHByb3Bl
+        cnR5GAEgASgLMhgubWFya2V0cGxhY2UudjEuUHJvcGVydHlSCHByb3BlcnR5Ir4CChdTZWFyY2hQcm9wZXJ0aWVzUmVxdWVz
+        dBISCgRjaXR5GAEgASgJUgRjaXR5EhgKB2NvdW50cnkYAiABKAlSB2NvdW50cnkSOAoZbWluX3ByaWNlX3Blcl9uaWdodF9t
+        aW5vchgDIAEoA1IVbWluUHJpY2VQZXJOaWdodE1pbm9yEjgKGW1heF9wcmljZV9wZXJfbmlnaHRfbWlub3IYBCABKANSFW1h
+        eFByaWNlUGVyTmlnaHRNaW5vchIWCgZndWVzdHMYBSABKAVSBmd1ZXN0cxItCgRzdGF5GAYgASgLMhkubWFya2V0cGxhY2Uu
+        djEuRGF0ZVJhbmdlUgRzdGF5EhsKCXBhZ2Vfc2l6ZRgHIAEoBVIIcGFnZVNpemUSHQoKcGFnZV90b2tlbhgIIAEoCVIJcGFn
+        ZVRva2VuInwKGFNlYXJjaFByb3BlcnRpZXNSZXNwb25zZRI4Cgpwcm9wZXJ0aWVzGAEgAygLMhgubWFya2V0cGxhY2UudjEu
+        UHJvcGVydHlSCnByb3BlcnRpZXMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuKl8KC0Jvb2tpbmdN
+        b2RlEhwKGEJPT0tJTkdfTU9ERV9VTlNQRUNJRklFRBAAEhgKFEJPT0tJTkdfTU9ERV9JTlNUQU5UEAESGAoUQk9PS0lOR19N
+        T0RFX1JFUVVFU1QQAiqdAQoSQ2FuY2VsbGF0aW9uUG9saWN5EiMKH0NBTkNFTExBVElPTl9QT0xJQ1lfVU5TUEVDSUZJRUQQ
+        ABIgChxDQU5DRUxMQVRJT05fUE9MSUNZX0ZMRVhJQkxFEAESIAocQ0FOQ0VMTEFUSU9OX1BPTElDWV9NT0RFUkFURRACEh4K
+        GkNBTkNFTExBVElPTl9QT0xJQ1lfU1RSSUNUEAMy1AQKD1Byb3BlcnR5U2VydmljZRJfCg5DcmVhdGVQcm9wZXJ0eRIlLm1h
+        cmtldHBsYWNlLnYxLkNyZWF0ZVByb3BlcnR5UmVxdWVzdBomLm1hcmtldHBsYWNlLnYxLkNyZWF0ZVByb3BlcnR5UmVzcG9u
+        c2USVgoLR2V0UHJvcGVydHkSIi5tYXJrZXRwbGFjZS52MS5HZXRQcm9wZXJ0eVJlcXVlc3QaIy5tYXJrZXRwbGFjZS52MS5H
+        ZXRQcm9wZXJ0eVJlc3BvbnNlEl8KDlVwZGF0ZVByb3BlcnR5EiUubWFya2V0cGxhY2UudjEuVXBkYXRlUHJvcGVydHlSZXF1
+        ZXN0GiYubWFya2V0cGxhY2UudjEuVXBkYXRlUHJvcGVydHlSZXNwb25zZRJfCg5EZWxldGVQcm9wZXJ0eRIlLm1hcmtldHBs
+        YWNlLnYxLkRlbGV0ZVByb3BlcnR5UmVxdWVzdBomLm1hcmtldHBsYWNlLnYxLkRlbGV0ZVByb3BlcnR5UmVzcG9uc2USXwoO
+        TGlzdFByb3BlcnRpZXMSJS5tYXJrZXRwbGFjZS52MS5MaXN0UHJvcGVydGllc1JlcXVlc3QaJi5tYXJrZXRwbGFjZS52MS5M
+        aXN0UHJvcGVydGllc1Jlc3BvbnNlEmUKEFNlYXJjaFByb3BlcnRpZXMSJy5tYXJrZXRwbGFjZS52MS5TZWFyY2hQcm9wZXJ0
+        aWVzUmVxdWVzdBooLm1hcmtldHBsYWNlLnYxLlNlYXJjaFByb3BlcnRpZXNSZXNwb25zZWIGcHJvdG8z
         """),
     ProtoFile(
       name: "marketplace/v1/users.proto",

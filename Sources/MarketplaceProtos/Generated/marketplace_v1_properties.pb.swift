@@ -4,6 +4,25 @@ public import RPCCore
 import CMarketplaceProtos
 import CProtobufC
 
+/// The proto enum `BookingMode`: open, so unknown values are kept.
+public struct Marketplace_V1_BookingMode: RawRepresentable, Hashable, Sendable {
+  public var rawValue: Int32
+  public init(rawValue: Int32) { self.rawValue = rawValue }
+  public static let unspecified = Self(rawValue: 0)
+  public static let instant = Self(rawValue: 1)
+  public static let request = Self(rawValue: 2)
+}
+
+/// The proto enum `CancellationPolicy`: open, so unknown values are kept.
+public struct Marketplace_V1_CancellationPolicy: RawRepresentable, Hashable, Sendable {
+  public var rawValue: Int32
+  public init(rawValue: Int32) { self.rawValue = rawValue }
+  public static let unspecified = Self(rawValue: 0)
+  public static let flexible = Self(rawValue: 1)
+  public static let moderate = Self(rawValue: 2)
+  public static let strict = Self(rawValue: 3)
+}
+
 /// The proto message `marketplace.v1.Coordinates`.
 public enum Marketplace_V1_Coordinates: ProtoMessage {
   public static let fullName = "marketplace.v1.Coordinates"
@@ -96,6 +115,8 @@ public enum Marketplace_V1_Property: ProtoMessage {
       case 6: try scanner.checkString(field, "city")
       case 7: try scanner.checkString(field, "country")
       case 9: try scanner.checkMessage(field, "price_per_night", Marketplace_V1_Money.checkStrings)
+      case 15: try scanner.checkString(field, "time_zone")
+      case 18: try scanner.checkMessage(field, "cleaning_fee", Marketplace_V1_Money.checkStrings)
       default: try scanner.skip(field)
       }
     }
@@ -137,6 +158,22 @@ public enum Marketplace_V1_Property: ProtoMessage {
 
     public var updatedAt: Google_Protobuf_Timestamp.View? { cPointer.pointee.updated_at.map { Google_Protobuf_Timestamp.View(cPointer: UnsafePointer($0), cArena: cArena) } }
     public var hasUpdatedAt: Bool { cPointer.pointee.updated_at != nil }
+
+    public var timeZone: String { ProtoRuntime.string(cPointer.pointee.time_zone) }
+
+    public var minNights: Int32 { cPointer.pointee.min_nights }
+
+    public var maxNights: Int32 { cPointer.pointee.max_nights }
+
+    public var cleaningFee: Marketplace_V1_Money.View? { cPointer.pointee.cleaning_fee.map { Marketplace_V1_Money.View(cPointer: UnsafePointer($0), cArena: cArena) } }
+    public var hasCleaningFee: Bool { cPointer.pointee.cleaning_fee != nil }
+
+    public var bookingMode: Marketplace_V1_BookingMode { Marketplace_V1_BookingMode(rawValue: ProtoRuntime.int32(cPointer.pointee.booking_mode)) }
+
+    public var cancellationPolicy: Marketplace_V1_CancellationPolicy { Marketplace_V1_CancellationPolicy(rawValue: ProtoRuntime.int32(cPointer.pointee.cancellation_policy)) }
+
+    public var deletedAt: Google_Protobuf_Timestamp.View? { cPointer.pointee.deleted_at.map { Google_Protobuf_Timestamp.View(cPointer: UnsafePointer($0), cArena: cArena) } }
+    public var hasDeletedAt: Bool { cPointer.pointee.deleted_at != nil }
   }
 
   /// Fills a `marketplace.v1.Property` in an arena; it packs straight into the outbound frame.
@@ -260,6 +297,654 @@ public enum Marketplace_V1_Property: ProtoMessage {
     }
     public var hasUpdatedAt: Bool { cPointer.pointee.updated_at != nil }
     public func clearUpdatedAt() { cPointer.pointee.updated_at = nil }
+
+    public var timeZone: String {
+      get { view.timeZone }
+      nonmutating set { cPointer.pointee.time_zone = cArena.copyCString(newValue) }
+    }
+
+    public var minNights: Int32 {
+      get { view.minNights }
+      nonmutating set { cPointer.pointee.min_nights = newValue }
+    }
+
+    public var maxNights: Int32 {
+      get { view.maxNights }
+      nonmutating set { cPointer.pointee.max_nights = newValue }
+    }
+
+    /// The sub-message, created empty on first access.
+    public var cleaningFee: Marketplace_V1_Money.Builder {
+      if let existing = cPointer.pointee.cleaning_fee {
+        return Marketplace_V1_Money.Builder(cPointer: existing, cArena: cArena)
+      }
+      let created = Marketplace_V1_Money.Builder(in: cArena)
+      cPointer.pointee.cleaning_fee = created.cPointer
+      return created
+    }
+    public var hasCleaningFee: Bool { cPointer.pointee.cleaning_fee != nil }
+    public func clearCleaningFee() { cPointer.pointee.cleaning_fee = nil }
+
+    public var bookingMode: Marketplace_V1_BookingMode {
+      get { view.bookingMode }
+      nonmutating set { cPointer.pointee.booking_mode = ProtoRuntime.cEnum(newValue.rawValue) }
+    }
+
+    public var cancellationPolicy: Marketplace_V1_CancellationPolicy {
+      get { view.cancellationPolicy }
+      nonmutating set { cPointer.pointee.cancellation_policy = ProtoRuntime.cEnum(newValue.rawValue) }
+    }
+
+    /// The sub-message, created empty on first access.
+    public var deletedAt: Google_Protobuf_Timestamp.Builder {
+      if let existing = cPointer.pointee.deleted_at {
+        return Google_Protobuf_Timestamp.Builder(cPointer: existing, cArena: cArena)
+      }
+      let created = Google_Protobuf_Timestamp.Builder(in: cArena)
+      cPointer.pointee.deleted_at = created.cPointer
+      return created
+    }
+    public var hasDeletedAt: Bool { cPointer.pointee.deleted_at != nil }
+    public func clearDeletedAt() { cPointer.pointee.deleted_at = nil }
+  }
+}
+
+/// The proto message `marketplace.v1.CreatePropertyRequest`.
+public enum Marketplace_V1_CreatePropertyRequest: ProtoMessage {
+  public static let fullName = "marketplace.v1.CreatePropertyRequest"
+
+  /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
+  static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__CreatePropertyRequest.self) { marketplace__v1__create_property_request__init($0) }
+
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
+  }
+
+  public static func view(of message: InboundMessage) -> View {
+    View(cPointer: UnsafePointer(message.pointer.assumingMemoryBound(to: Marketplace__V1__CreatePropertyRequest.self)), cArena: message.arena)
+  }
+
+  public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkMessage(field, "property", Marketplace_V1_Property.checkStrings)
+      default: try scanner.skip(field)
+      }
+    }
+  }
+
+  /// Reads an unpacked `marketplace.v1.CreatePropertyRequest` in place; holds its arena, so it stays valid while held.
+  public struct View {
+    let cPointer: UnsafePointer<Marketplace__V1__CreatePropertyRequest>
+    let cArena: Arena
+
+    public var property: Marketplace_V1_Property.View? { cPointer.pointee.property.map { Marketplace_V1_Property.View(cPointer: UnsafePointer($0), cArena: cArena) } }
+    public var hasProperty: Bool { cPointer.pointee.property != nil }
+  }
+
+  /// Fills a `marketplace.v1.CreatePropertyRequest` in an arena; it packs straight into the outbound frame.
+  public struct Builder: MessageSerializer {
+    let cPointer: UnsafeMutablePointer<Marketplace__V1__CreatePropertyRequest>
+    let cArena: Arena
+
+    init(in arena: Arena) {
+      cArena = arena
+      cPointer = ProtoRuntime.allocate(Marketplace__V1__CreatePropertyRequest.self, in: arena) { marketplace__v1__create_property_request__init($0) }
+    }
+
+    init(cPointer: UnsafeMutablePointer<Marketplace__V1__CreatePropertyRequest>, cArena: Arena) {
+      self.cPointer = cPointer
+      self.cArena = cArena
+    }
+
+    public var serializedSize: Int { ProtoRuntime.packedSize(cPointer) }
+
+    public func serialize(into destination: UnsafeMutableRawPointer) {
+      ProtoRuntime.pack(cPointer, into: destination)
+    }
+
+    /// The message built so far, read back.
+    public var view: View { View(cPointer: UnsafePointer(cPointer), cArena: cArena) }
+
+    /// The sub-message, created empty on first access.
+    public var property: Marketplace_V1_Property.Builder {
+      if let existing = cPointer.pointee.property {
+        return Marketplace_V1_Property.Builder(cPointer: existing, cArena: cArena)
+      }
+      let created = Marketplace_V1_Property.Builder(in: cArena)
+      cPointer.pointee.property = created.cPointer
+      return created
+    }
+    public var hasProperty: Bool { cPointer.pointee.property != nil }
+    public func clearProperty() { cPointer.pointee.property = nil }
+  }
+}
+
+/// The proto message `marketplace.v1.CreatePropertyResponse`.
+public enum Marketplace_V1_CreatePropertyResponse: ProtoMessage {
+  public static let fullName = "marketplace.v1.CreatePropertyResponse"
+
+  /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
+  static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__CreatePropertyResponse.self) { marketplace__v1__create_property_response__init($0) }
+
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
+  }
+
+  public static func view(of message: InboundMessage) -> View {
+    View(cPointer: UnsafePointer(message.pointer.assumingMemoryBound(to: Marketplace__V1__CreatePropertyResponse.self)), cArena: message.arena)
+  }
+
+  public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkMessage(field, "property", Marketplace_V1_Property.checkStrings)
+      default: try scanner.skip(field)
+      }
+    }
+  }
+
+  /// Reads an unpacked `marketplace.v1.CreatePropertyResponse` in place; holds its arena, so it stays valid while held.
+  public struct View {
+    let cPointer: UnsafePointer<Marketplace__V1__CreatePropertyResponse>
+    let cArena: Arena
+
+    public var property: Marketplace_V1_Property.View? { cPointer.pointee.property.map { Marketplace_V1_Property.View(cPointer: UnsafePointer($0), cArena: cArena) } }
+    public var hasProperty: Bool { cPointer.pointee.property != nil }
+  }
+
+  /// Fills a `marketplace.v1.CreatePropertyResponse` in an arena; it packs straight into the outbound frame.
+  public struct Builder: MessageSerializer {
+    let cPointer: UnsafeMutablePointer<Marketplace__V1__CreatePropertyResponse>
+    let cArena: Arena
+
+    init(in arena: Arena) {
+      cArena = arena
+      cPointer = ProtoRuntime.allocate(Marketplace__V1__CreatePropertyResponse.self, in: arena) { marketplace__v1__create_property_response__init($0) }
+    }
+
+    init(cPointer: UnsafeMutablePointer<Marketplace__V1__CreatePropertyResponse>, cArena: Arena) {
+      self.cPointer = cPointer
+      self.cArena = cArena
+    }
+
+    public var serializedSize: Int { ProtoRuntime.packedSize(cPointer) }
+
+    public func serialize(into destination: UnsafeMutableRawPointer) {
+      ProtoRuntime.pack(cPointer, into: destination)
+    }
+
+    /// The message built so far, read back.
+    public var view: View { View(cPointer: UnsafePointer(cPointer), cArena: cArena) }
+
+    /// The sub-message, created empty on first access.
+    public var property: Marketplace_V1_Property.Builder {
+      if let existing = cPointer.pointee.property {
+        return Marketplace_V1_Property.Builder(cPointer: existing, cArena: cArena)
+      }
+      let created = Marketplace_V1_Property.Builder(in: cArena)
+      cPointer.pointee.property = created.cPointer
+      return created
+    }
+    public var hasProperty: Bool { cPointer.pointee.property != nil }
+    public func clearProperty() { cPointer.pointee.property = nil }
+  }
+}
+
+/// The proto message `marketplace.v1.UpdatePropertyRequest`.
+public enum Marketplace_V1_UpdatePropertyRequest: ProtoMessage {
+  public static let fullName = "marketplace.v1.UpdatePropertyRequest"
+
+  /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
+  static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__UpdatePropertyRequest.self) { marketplace__v1__update_property_request__init($0) }
+
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
+  }
+
+  public static func view(of message: InboundMessage) -> View {
+    View(cPointer: UnsafePointer(message.pointer.assumingMemoryBound(to: Marketplace__V1__UpdatePropertyRequest.self)), cArena: message.arena)
+  }
+
+  public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkMessage(field, "property", Marketplace_V1_Property.checkStrings)
+      case 2: try scanner.checkMessage(field, "update_mask", Google_Protobuf_FieldMask.checkStrings)
+      default: try scanner.skip(field)
+      }
+    }
+  }
+
+  /// Reads an unpacked `marketplace.v1.UpdatePropertyRequest` in place; holds its arena, so it stays valid while held.
+  public struct View {
+    let cPointer: UnsafePointer<Marketplace__V1__UpdatePropertyRequest>
+    let cArena: Arena
+
+    public var property: Marketplace_V1_Property.View? { cPointer.pointee.property.map { Marketplace_V1_Property.View(cPointer: UnsafePointer($0), cArena: cArena) } }
+    public var hasProperty: Bool { cPointer.pointee.property != nil }
+
+    public var updateMask: Google_Protobuf_FieldMask.View? { cPointer.pointee.update_mask.map { Google_Protobuf_FieldMask.View(cPointer: UnsafePointer($0), cArena: cArena) } }
+    public var hasUpdateMask: Bool { cPointer.pointee.update_mask != nil }
+  }
+
+  /// Fills a `marketplace.v1.UpdatePropertyRequest` in an arena; it packs straight into the outbound frame.
+  public struct Builder: MessageSerializer {
+    let cPointer: UnsafeMutablePointer<Marketplace__V1__UpdatePropertyRequest>
+    let cArena: Arena
+
+    init(in arena: Arena) {
+      cArena = arena
+      cPointer = ProtoRuntime.allocate(Marketplace__V1__UpdatePropertyRequest.self, in: arena) { marketplace__v1__update_property_request__init($0) }
+    }
+
+    init(cPointer: UnsafeMutablePointer<Marketplace__V1__UpdatePropertyRequest>, cArena: Arena) {
+      self.cPointer = cPointer
+      self.cArena = cArena
+    }
+
+    public var serializedSize: Int { ProtoRuntime.packedSize(cPointer) }
+
+    public func serialize(into destination: UnsafeMutableRawPointer) {
+      ProtoRuntime.pack(cPointer, into: destination)
+    }
+
+    /// The message built so far, read back.
+    public var view: View { View(cPointer: UnsafePointer(cPointer), cArena: cArena) }
+
+    /// The sub-message, created empty on first access.
+    public var property: Marketplace_V1_Property.Builder {
+      if let existing = cPointer.pointee.property {
+        return Marketplace_V1_Property.Builder(cPointer: existing, cArena: cArena)
+      }
+      let created = Marketplace_V1_Property.Builder(in: cArena)
+      cPointer.pointee.property = created.cPointer
+      return created
+    }
+    public var hasProperty: Bool { cPointer.pointee.property != nil }
+    public func clearProperty() { cPointer.pointee.property = nil }
+
+    /// The sub-message, created empty on first access.
+    public var updateMask: Google_Protobuf_FieldMask.Builder {
+      if let existing = cPointer.pointee.update_mask {
+        return Google_Protobuf_FieldMask.Builder(cPointer: existing, cArena: cArena)
+      }
+      let created = Google_Protobuf_FieldMask.Builder(in: cArena)
+      cPointer.pointee.update_mask = created.cPointer
+      return created
+    }
+    public var hasUpdateMask: Bool { cPointer.pointee.update_mask != nil }
+    public func clearUpdateMask() { cPointer.pointee.update_mask = nil }
+  }
+}
+
+/// The proto message `marketplace.v1.UpdatePropertyResponse`.
+public enum Marketplace_V1_UpdatePropertyResponse: ProtoMessage {
+  public static let fullName = "marketplace.v1.UpdatePropertyResponse"
+
+  /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
+  static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__UpdatePropertyResponse.self) { marketplace__v1__update_property_response__init($0) }
+
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
+  }
+
+  public static func view(of message: InboundMessage) -> View {
+    View(cPointer: UnsafePointer(message.pointer.assumingMemoryBound(to: Marketplace__V1__UpdatePropertyResponse.self)), cArena: message.arena)
+  }
+
+  public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkMessage(field, "property", Marketplace_V1_Property.checkStrings)
+      case 2: try scanner.checkString(field, "updated_fields")
+      default: try scanner.skip(field)
+      }
+    }
+  }
+
+  /// Reads an unpacked `marketplace.v1.UpdatePropertyResponse` in place; holds its arena, so it stays valid while held.
+  public struct View {
+    let cPointer: UnsafePointer<Marketplace__V1__UpdatePropertyResponse>
+    let cArena: Arena
+
+    public var property: Marketplace_V1_Property.View? { cPointer.pointee.property.map { Marketplace_V1_Property.View(cPointer: UnsafePointer($0), cArena: cArena) } }
+    public var hasProperty: Bool { cPointer.pointee.property != nil }
+
+    public var updatedFields: RepeatedView<String> {
+      RepeatedView(UnsafePointer(cPointer.pointee.updated_fields), count: cPointer.pointee.n_updated_fields, arena: cArena) { arena, element in ProtoRuntime.string(element.pointee) }
+    }
+  }
+
+  /// Fills a `marketplace.v1.UpdatePropertyResponse` in an arena; it packs straight into the outbound frame.
+  public struct Builder: MessageSerializer {
+    let cPointer: UnsafeMutablePointer<Marketplace__V1__UpdatePropertyResponse>
+    let cArena: Arena
+
+    init(in arena: Arena) {
+      cArena = arena
+      cPointer = ProtoRuntime.allocate(Marketplace__V1__UpdatePropertyResponse.self, in: arena) { marketplace__v1__update_property_response__init($0) }
+    }
+
+    init(cPointer: UnsafeMutablePointer<Marketplace__V1__UpdatePropertyResponse>, cArena: Arena) {
+      self.cPointer = cPointer
+      self.cArena = cArena
+    }
+
+    public var serializedSize: Int { ProtoRuntime.packedSize(cPointer) }
+
+    public func serialize(into destination: UnsafeMutableRawPointer) {
+      ProtoRuntime.pack(cPointer, into: destination)
+    }
+
+    /// The message built so far, read back.
+    public var view: View { View(cPointer: UnsafePointer(cPointer), cArena: cArena) }
+
+    /// The sub-message, created empty on first access.
+    public var property: Marketplace_V1_Property.Builder {
+      if let existing = cPointer.pointee.property {
+        return Marketplace_V1_Property.Builder(cPointer: existing, cArena: cArena)
+      }
+      let created = Marketplace_V1_Property.Builder(in: cArena)
+      cPointer.pointee.property = created.cPointer
+      return created
+    }
+    public var hasProperty: Bool { cPointer.pointee.property != nil }
+    public func clearProperty() { cPointer.pointee.property = nil }
+
+    public var updatedFields: RepeatedView<String> { view.updatedFields }
+    public func appendUpdatedFields(_ value: String) {
+      ProtoRuntime.append(cArena.copyCString(value), to: &cPointer.pointee.updated_fields, count: &cPointer.pointee.n_updated_fields, arena: cArena)
+    }
+    public func setUpdatedFields(_ values: some Collection<String>) {
+      ProtoRuntime.set(values.map { cArena.copyCString($0) }, to: &cPointer.pointee.updated_fields, count: &cPointer.pointee.n_updated_fields, arena: cArena)
+    }
+  }
+}
+
+/// The proto message `marketplace.v1.DeletePropertyRequest`.
+public enum Marketplace_V1_DeletePropertyRequest: ProtoMessage {
+  public static let fullName = "marketplace.v1.DeletePropertyRequest"
+
+  /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
+  static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__DeletePropertyRequest.self) { marketplace__v1__delete_property_request__init($0) }
+
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
+  }
+
+  public static func view(of message: InboundMessage) -> View {
+    View(cPointer: UnsafePointer(message.pointer.assumingMemoryBound(to: Marketplace__V1__DeletePropertyRequest.self)), cArena: message.arena)
+  }
+
+  public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkString(field, "property_id")
+      default: try scanner.skip(field)
+      }
+    }
+  }
+
+  /// Reads an unpacked `marketplace.v1.DeletePropertyRequest` in place; holds its arena, so it stays valid while held.
+  public struct View {
+    let cPointer: UnsafePointer<Marketplace__V1__DeletePropertyRequest>
+    let cArena: Arena
+
+    public var propertyId: String { ProtoRuntime.string(cPointer.pointee.property_id) }
+  }
+
+  /// Fills a `marketplace.v1.DeletePropertyRequest` in an arena; it packs straight into the outbound frame.
+  public struct Builder: MessageSerializer {
+    let cPointer: UnsafeMutablePointer<Marketplace__V1__DeletePropertyRequest>
+    let cArena: Arena
+
+    init(in arena: Arena) {
+      cArena = arena
+      cPointer = ProtoRuntime.allocate(Marketplace__V1__DeletePropertyRequest.self, in: arena) { marketplace__v1__delete_property_request__init($0) }
+    }
+
+    init(cPointer: UnsafeMutablePointer<Marketplace__V1__DeletePropertyRequest>, cArena: Arena) {
+      self.cPointer = cPointer
+      self.cArena = cArena
+    }
+
+    public var serializedSize: Int { ProtoRuntime.packedSize(cPointer) }
+
+    public func serialize(into destination: UnsafeMutableRawPointer) {
+      ProtoRuntime.pack(cPointer, into: destination)
+    }
+
+    /// The message built so far, read back.
+    public var view: View { View(cPointer: UnsafePointer(cPointer), cArena: cArena) }
+
+    public var propertyId: String {
+      get { view.propertyId }
+      nonmutating set { cPointer.pointee.property_id = cArena.copyCString(newValue) }
+    }
+  }
+}
+
+/// The proto message `marketplace.v1.DeletePropertyResponse`.
+public enum Marketplace_V1_DeletePropertyResponse: ProtoMessage {
+  public static let fullName = "marketplace.v1.DeletePropertyResponse"
+
+  /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
+  static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__DeletePropertyResponse.self) { marketplace__v1__delete_property_response__init($0) }
+
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: nil)
+  }
+
+  public static func view(of message: InboundMessage) -> View {
+    View(cPointer: UnsafePointer(message.pointer.assumingMemoryBound(to: Marketplace__V1__DeletePropertyResponse.self)), cArena: message.arena)
+  }
+
+  public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Reads an unpacked `marketplace.v1.DeletePropertyResponse` in place; holds its arena, so it stays valid while held.
+  public struct View {
+    let cPointer: UnsafePointer<Marketplace__V1__DeletePropertyResponse>
+    let cArena: Arena
+  }
+
+  /// Fills a `marketplace.v1.DeletePropertyResponse` in an arena; it packs straight into the outbound frame.
+  public struct Builder: MessageSerializer {
+    let cPointer: UnsafeMutablePointer<Marketplace__V1__DeletePropertyResponse>
+    let cArena: Arena
+
+    init(in arena: Arena) {
+      cArena = arena
+      cPointer = ProtoRuntime.allocate(Marketplace__V1__DeletePropertyResponse.self, in: arena) { marketplace__v1__delete_property_response__init($0) }
+    }
+
+    init(cPointer: UnsafeMutablePointer<Marketplace__V1__DeletePropertyResponse>, cArena: Arena) {
+      self.cPointer = cPointer
+      self.cArena = cArena
+    }
+
+    public var serializedSize: Int { ProtoRuntime.packedSize(cPointer) }
+
+    public func serialize(into destination: UnsafeMutableRawPointer) {
+      ProtoRuntime.pack(cPointer, into: destination)
+    }
+
+    /// The message built so far, read back.
+    public var view: View { View(cPointer: UnsafePointer(cPointer), cArena: cArena) }
+  }
+}
+
+/// The proto message `marketplace.v1.ListPropertiesRequest`.
+public enum Marketplace_V1_ListPropertiesRequest: ProtoMessage {
+  public static let fullName = "marketplace.v1.ListPropertiesRequest"
+
+  /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
+  static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__ListPropertiesRequest.self) { marketplace__v1__list_properties_request__init($0) }
+
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
+  }
+
+  public static func view(of message: InboundMessage) -> View {
+    View(cPointer: UnsafePointer(message.pointer.assumingMemoryBound(to: Marketplace__V1__ListPropertiesRequest.self)), cArena: message.arena)
+  }
+
+  public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 2: try scanner.checkString(field, "page_token")
+      default: try scanner.skip(field)
+      }
+    }
+  }
+
+  /// Reads an unpacked `marketplace.v1.ListPropertiesRequest` in place; holds its arena, so it stays valid while held.
+  public struct View {
+    let cPointer: UnsafePointer<Marketplace__V1__ListPropertiesRequest>
+    let cArena: Arena
+
+    public var pageSize: Int32 { cPointer.pointee.page_size }
+
+    public var pageToken: String { ProtoRuntime.string(cPointer.pointee.page_token) }
+
+    public var includeDeleted: Bool { cPointer.pointee.include_deleted != 0 }
+  }
+
+  /// Fills a `marketplace.v1.ListPropertiesRequest` in an arena; it packs straight into the outbound frame.
+  public struct Builder: MessageSerializer {
+    let cPointer: UnsafeMutablePointer<Marketplace__V1__ListPropertiesRequest>
+    let cArena: Arena
+
+    init(in arena: Arena) {
+      cArena = arena
+      cPointer = ProtoRuntime.allocate(Marketplace__V1__ListPropertiesRequest.self, in: arena) { marketplace__v1__list_properties_request__init($0) }
+    }
+
+    init(cPointer: UnsafeMutablePointer<Marketplace__V1__ListPropertiesRequest>, cArena: Arena) {
+      self.cPointer = cPointer
+      self.cArena = cArena
+    }
+
+    public var serializedSize: Int { ProtoRuntime.packedSize(cPointer) }
+
+    public func serialize(into destination: UnsafeMutableRawPointer) {
+      ProtoRuntime.pack(cPointer, into: destination)
+    }
+
+    /// The message built so far, read back.
+    public var view: View { View(cPointer: UnsafePointer(cPointer), cArena: cArena) }
+
+    public var pageSize: Int32 {
+      get { view.pageSize }
+      nonmutating set { cPointer.pointee.page_size = newValue }
+    }
+
+    public var pageToken: String {
+      get { view.pageToken }
+      nonmutating set { cPointer.pointee.page_token = cArena.copyCString(newValue) }
+    }
+
+    public var includeDeleted: Bool {
+      get { view.includeDeleted }
+      nonmutating set { cPointer.pointee.include_deleted = newValue ? 1 : 0 }
+    }
+  }
+}
+
+/// The proto message `marketplace.v1.ListPropertiesResponse`.
+public enum Marketplace_V1_ListPropertiesResponse: ProtoMessage {
+  public static let fullName = "marketplace.v1.ListPropertiesResponse"
+
+  /// protobuf-c's descriptor, found through `…__init`: nested messages have no `…__unpack`.
+  static let cDescriptor = ProtoRuntime.descriptor(of: Marketplace__V1__ListPropertiesResponse.self) { marketplace__v1__list_properties_response__init($0) }
+
+  public static func decode(_ bytes: UnsafeRawBufferPointer, arena: Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer {
+    try ProtoRuntime.unpack(bytes, arena: arena, descriptor: cDescriptor, checkStrings: checkStrings)
+  }
+
+  public static func view(of message: InboundMessage) -> View {
+    View(cPointer: UnsafePointer(message.pointer.assumingMemoryBound(to: Marketplace__V1__ListPropertiesResponse.self)), cArena: message.arena)
+  }
+
+  public static func builder(in arena: Arena) -> Builder { Builder(in: arena) }
+
+  /// Checks every string field in the wire bytes, nested ones included (UTF-8, no NUL).
+  static func checkStrings(_ scanner: inout WireScanner) throws(MessageDecodingError) {
+    while let field = try scanner.nextField() {
+      switch field.number {
+      case 1: try scanner.checkMessage(field, "properties", Marketplace_V1_Property.checkStrings)
+      case 2: try scanner.checkString(field, "next_page_token")
+      default: try scanner.skip(field)
+      }
+    }
+  }
+
+  /// Reads an unpacked `marketplace.v1.ListPropertiesResponse` in place; holds its arena, so it stays valid while held.
+  public struct View {
+    let cPointer: UnsafePointer<Marketplace__V1__ListPropertiesResponse>
+    let cArena: Arena
+
+    public var properties: RepeatedView<Marketplace_V1_Property.View> {
+      RepeatedView(UnsafePointer(cPointer.pointee.properties), count: cPointer.pointee.n_properties, arena: cArena) { arena, element in Marketplace_V1_Property.View(cPointer: UnsafePointer(element.pointee!), cArena: arena) }
+    }
+
+    public var nextPageToken: String { ProtoRuntime.string(cPointer.pointee.next_page_token) }
+  }
+
+  /// Fills a `marketplace.v1.ListPropertiesResponse` in an arena; it packs straight into the outbound frame.
+  public struct Builder: MessageSerializer {
+    let cPointer: UnsafeMutablePointer<Marketplace__V1__ListPropertiesResponse>
+    let cArena: Arena
+
+    init(in arena: Arena) {
+      cArena = arena
+      cPointer = ProtoRuntime.allocate(Marketplace__V1__ListPropertiesResponse.self, in: arena) { marketplace__v1__list_properties_response__init($0) }
+    }
+
+    init(cPointer: UnsafeMutablePointer<Marketplace__V1__ListPropertiesResponse>, cArena: Arena) {
+      self.cPointer = cPointer
+      self.cArena = cArena
+    }
+
+    public var serializedSize: Int { ProtoRuntime.packedSize(cPointer) }
+
+    public func serialize(into destination: UnsafeMutableRawPointer) {
+      ProtoRuntime.pack(cPointer, into: destination)
+    }
+
+    /// The message built so far, read back.
+    public var view: View { View(cPointer: UnsafePointer(cPointer), cArena: cArena) }
+
+    public var properties: RepeatedView<Marketplace_V1_Property.View> { view.properties }
+    /// Appends a new, empty element and returns its builder.
+    public func addProperties() -> Marketplace_V1_Property.Builder {
+      let element = Marketplace_V1_Property.Builder(in: cArena)
+      ProtoRuntime.append(Optional(element.cPointer), to: &cPointer.pointee.properties, count: &cPointer.pointee.n_properties, arena: cArena)
+      return element
+    }
+
+    public var nextPageToken: String {
+      get { view.nextPageToken }
+      nonmutating set { cPointer.pointee.next_page_token = cArena.copyCString(newValue) }
+    }
   }
 }
 
@@ -612,15 +1297,23 @@ public enum Marketplace_V1_PropertyService {
   public static let serviceName = "marketplace.v1.PropertyService"
 
   public enum Method {
+    public static let createProperty = MethodDescriptor(service: serviceName, method: "CreateProperty")
     public static let getProperty = MethodDescriptor(service: serviceName, method: "GetProperty")
+    public static let updateProperty = MethodDescriptor(service: serviceName, method: "UpdateProperty")
+    public static let deleteProperty = MethodDescriptor(service: serviceName, method: "DeleteProperty")
+    public static let listProperties = MethodDescriptor(service: serviceName, method: "ListProperties")
     public static let searchProperties = MethodDescriptor(service: serviceName, method: "SearchProperties")
 
-    public static let all: [MethodDescriptor] = [getProperty, searchProperties]
+    public static let all: [MethodDescriptor] = [createProperty, getProperty, updateProperty, deleteProperty, listProperties, searchProperties]
   }
 
   /// Implement this to serve `marketplace.v1.PropertyService`; `registerMethods(with:)` wires it to a router.
   public protocol ServiceProtocol: Sendable {
+    func createProperty(_ request: Marketplace_V1_CreatePropertyRequest.View, context: ServerContext, response: Marketplace_V1_CreatePropertyResponse.Builder) async throws
     func getProperty(_ request: Marketplace_V1_GetPropertyRequest.View, context: ServerContext, response: Marketplace_V1_GetPropertyResponse.Builder) async throws
+    func updateProperty(_ request: Marketplace_V1_UpdatePropertyRequest.View, context: ServerContext, response: Marketplace_V1_UpdatePropertyResponse.Builder) async throws
+    func deleteProperty(_ request: Marketplace_V1_DeletePropertyRequest.View, context: ServerContext, response: Marketplace_V1_DeletePropertyResponse.Builder) async throws
+    func listProperties(_ request: Marketplace_V1_ListPropertiesRequest.View, context: ServerContext, response: Marketplace_V1_ListPropertiesResponse.Builder) async throws
     func searchProperties(_ request: Marketplace_V1_SearchPropertiesRequest.View, context: ServerContext, response: Marketplace_V1_SearchPropertiesResponse.Builder) async throws
   }
 }
@@ -628,8 +1321,20 @@ public enum Marketplace_V1_PropertyService {
 extension Marketplace_V1_PropertyService.ServiceProtocol {
   /// Registers every method of the service.
   public func registerMethods(with router: inout RPCRouter) {
+    router.registerUnary(Marketplace_V1_PropertyService.Method.createProperty, Marketplace_V1_CreatePropertyRequest.self, Marketplace_V1_CreatePropertyResponse.self) { request, context, response in
+      try await self.createProperty(request, context: context, response: response)
+    }
     router.registerUnary(Marketplace_V1_PropertyService.Method.getProperty, Marketplace_V1_GetPropertyRequest.self, Marketplace_V1_GetPropertyResponse.self) { request, context, response in
       try await self.getProperty(request, context: context, response: response)
+    }
+    router.registerUnary(Marketplace_V1_PropertyService.Method.updateProperty, Marketplace_V1_UpdatePropertyRequest.self, Marketplace_V1_UpdatePropertyResponse.self) { request, context, response in
+      try await self.updateProperty(request, context: context, response: response)
+    }
+    router.registerUnary(Marketplace_V1_PropertyService.Method.deleteProperty, Marketplace_V1_DeletePropertyRequest.self, Marketplace_V1_DeletePropertyResponse.self) { request, context, response in
+      try await self.deleteProperty(request, context: context, response: response)
+    }
+    router.registerUnary(Marketplace_V1_PropertyService.Method.listProperties, Marketplace_V1_ListPropertiesRequest.self, Marketplace_V1_ListPropertiesResponse.self) { request, context, response in
+      try await self.listProperties(request, context: context, response: response)
     }
     router.registerUnary(Marketplace_V1_PropertyService.Method.searchProperties, Marketplace_V1_SearchPropertiesRequest.self, Marketplace_V1_SearchPropertiesResponse.self) { request, context, response in
       try await self.searchProperties(request, context: context, response: response)

@@ -38,3 +38,24 @@ extension PasswordHasher.Failure: RPCErrorConvertible {
     }
   }
 }
+
+extension AccessError: RPCErrorConvertible {
+  public var rpcError: RPCError {
+    switch self {
+    case .signInRequired: AuthenticationError().rpcError
+    case .notFound(let what): RPCError(code: .notFound, message: "\(what) was not found")
+    case .forbidden(let reason): RPCError(code: .permissionDenied, message: reason)
+    }
+  }
+}
+
+extension ListingError: RPCErrorConvertible {
+  public var rpcError: RPCError {
+    switch self {
+    case .hasUpcomingBookings(let count):
+      RPCError(
+        code: .failedPrecondition,
+        message: "the listing has \(count) pending or confirmed booking(s) still to come; cancel them first")
+    }
+  }
+}

@@ -21,6 +21,76 @@ extension Marketplace_V1_Property.Builder {
     ratingCount = property.rating.count
     createdAt.fill(from: property.createdAt)
     updatedAt.fill(from: property.updatedAt)
+    let terms = property.terms
+    timeZone = terms.timeZone
+    minNights = Int32(terms.minNights)
+    maxNights = Int32(terms.maxNights)
+    if let fee = terms.cleaningFeeMinor {
+      cleaningFee.fill(from: Money(amountMinor: fee, currency: property.pricePerNight.currency))
+    }
+    bookingMode = Marketplace_V1_BookingMode(terms.bookingMode)
+    cancellationPolicy = Marketplace_V1_CancellationPolicy(terms.cancellationPolicy)
+    if let deletedAt = property.deletedAt { self.deletedAt.fill(from: deletedAt) }
+  }
+}
+
+extension Marketplace_V1_Property.View {
+  /// The host's fields, as the request gives them.
+  var listingInput: ListingInput {
+    var input = ListingInput()
+    input.name = name
+    input.description = description
+    input.address = address
+    input.city = city
+    input.country = country
+    input.coordinates = coordinates.map { Property.Coordinates(latitude: $0.latitude, longitude: $0.longitude) }
+    input.pricePerNight = pricePerNight.map { ListingInput.Amount(amountMinor: $0.amountMinor, currency: $0.currency) }
+    input.maxGuests = Int(maxGuests)
+    input.timeZone = timeZone
+    input.minNights = Int(minNights)
+    input.maxNights = Int(maxNights)
+    input.cleaningFee = cleaningFee.map { ListingInput.Amount(amountMinor: $0.amountMinor, currency: $0.currency) }
+    input.bookingMode = bookingMode.requested
+    input.cancellationPolicy = cancellationPolicy.requested
+    return input
+  }
+}
+
+extension Marketplace_V1_BookingMode {
+  init(_ mode: Listing.BookingMode) {
+    switch mode {
+    case .instant: self = .instant
+    case .request: self = .request
+    }
+  }
+
+  var requested: Requested<Listing.BookingMode> {
+    switch self {
+    case .unspecified: .unspecified
+    case .instant: .value(.instant)
+    case .request: .value(.request)
+    default: .unrecognized
+    }
+  }
+}
+
+extension Marketplace_V1_CancellationPolicy {
+  init(_ policy: Listing.CancellationPolicy) {
+    switch policy {
+    case .flexible: self = .flexible
+    case .moderate: self = .moderate
+    case .strict: self = .strict
+    }
+  }
+
+  var requested: Requested<Listing.CancellationPolicy> {
+    switch self {
+    case .unspecified: .unspecified
+    case .flexible: .value(.flexible)
+    case .moderate: .value(.moderate)
+    case .strict: .value(.strict)
+    default: .unrecognized
+    }
   }
 }
 

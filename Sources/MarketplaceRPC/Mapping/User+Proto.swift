@@ -22,12 +22,12 @@ extension Marketplace_V1_Role {
     }
   }
 
-  var requestedRole: Register.RequestedRole {
+  var requestedRole: Requested<User.Role> {
     switch self {
     case .unspecified: .unspecified
-    case .guest: .guest
-    case .host: .host
-    case .admin: .admin
+    case .guest: .value(.guest)
+    case .host: .value(.host)
+    case .admin: .value(.admin)
     default: .unrecognized
     }
   }

@@ -1,25 +1,109 @@
-import MarketplaceCore
+public import Credentials
+public import MarketplaceCore
 public import MarketplaceProtos
 import MarketplaceStorage
 public import RPCCore
 
-/// `marketplace.v1.PropertyService`: listings by id and the guest's search.
+/// `marketplace.v1.PropertyService`: hosts create and manage listings; anyone reads and searches
+/// them. Who may do what is `AccessPolicy`'s; what a valid listing is, `ListingRules`'.
 public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
   let database: DatabaseAccess
+  let timeZones: any TimeZoneDirectory
+  let pageTokens: PageTokens
 
-  public init(database: DatabaseAccess) {
+  public init(database: DatabaseAccess, timeZones: any TimeZoneDirectory, pageTokens: PageTokens) {
     self.database = database
+    self.timeZones = timeZones
+    self.pageTokens = pageTokens
+  }
+
+  public func createProperty(
+    _ request: Marketplace_V1_CreatePropertyRequest.View, context: ServerContext,
+    response: Marketplace_V1_CreatePropertyResponse.Builder
+  ) async throws {
+    try AccessPolicy.check(.create, by: context.caller, on: nil)
+    let host = try context.caller.signedIn()
+    let listing = try ListingRules.validate(request.property?.listingInput ?? ListingInput(), timeZones: timeZones)
+    let property = try await database.run(
+      context, PropertyRepository.insert(id: .random(), hostID: host.userID, listing: listing))
+    response.property.fill(from: property)
   }
 
   public func getProperty(
     _ request: Marketplace_V1_GetPropertyRequest.View, context: ServerContext,
     response: Marketplace_V1_GetPropertyResponse.Builder
   ) async throws {
-    let id = try Validate.id(request.propertyId, field: "property_id", as: PropertyID.self)
-    guard let property = try await database.run(context, PropertyRepository.find(id: id)) else {
-      throw RPCError(code: .notFound, message: "no property \(id)")
+    let id = try ValidationError.checking("property_id") { () throws(RuleViolation) in
+      try PropertyID(validating: request.propertyId)
+    }
+    let property = try await database.run(context, PropertyRepository.find(id: id))
+    try AccessPolicy.check(.read, by: context.caller, on: property, id: id)
+    response.property.fill(from: property!)
+  }
+
+  public func updateProperty(
+    _ request: Marketplace_V1_UpdatePropertyRequest.View, context: ServerContext,
+    response: Marketplace_V1_UpdatePropertyResponse.Builder
+  ) async throws {
+    _ = try context.caller.signedIn()
+    let id = try ValidationError.checking("property.id") { () throws(RuleViolation) in
+      try PropertyID(validating: request.property?.id ?? "")
+    }
+    let current = try await database.run(context, PropertyRepository.find(id: id))
+    try AccessPolicy.check(.update, by: context.caller, on: current, id: id)
+    let change = try UpdateListing.validate(
+      mask: request.updateMask.map { Array($0.paths) } ?? [], values: request.property?.listingInput ?? ListingInput(),
+      current: current!.listing, timeZones: timeZones)
+    var property = current!
+    if !change.fields.isEmpty {
+      guard let updated = try await database.run(context, PropertyRepository.update(id: id, listing: change.listing))
+      else { throw AccessError.notFound(what: "listing \(id)") }  // deleted meanwhile
+      property = updated
     }
     response.property.fill(from: property)
+    response.setUpdatedFields(change.fields.map(\.rawValue))
+  }
+
+  public func deleteProperty(
+    _ request: Marketplace_V1_DeletePropertyRequest.View, context: ServerContext,
+    response: Marketplace_V1_DeletePropertyResponse.Builder
+  ) async throws {
+    _ = try context.caller.signedIn()
+    let id = try ValidationError.checking("property_id") { () throws(RuleViolation) in
+      try PropertyID(validating: request.propertyId)
+    }
+    try await database.withTransaction(context) { tx in
+      // Locked: a booking being made (which locks the listing to share) waits for this, or
+      // this for it, so the count below cannot miss one.
+      let current = try await tx.run(PropertyRepository.findForUpdate(id: id))
+      try AccessPolicy.check(.delete, by: context.caller, on: current, id: id)
+      let upcoming = try await tx.run(
+        BookingRepository.countUpcoming(propertyID: id, timeZone: current!.terms.timeZone))
+      try DeleteListing.check(upcomingBookings: upcoming)
+      _ = try await tx.run(PropertyRepository.delete(id: id))
+    }
+  }
+
+  public func listProperties(
+    _ request: Marketplace_V1_ListPropertiesRequest.View, context: ServerContext,
+    response: Marketplace_V1_ListPropertiesResponse.Builder
+  ) async throws {
+    let host = try context.caller.signedIn()
+    let pageSize = try PageSize.validate(request.pageSize)
+    // A token pages only through the listings it was issued for: this host, these filters.
+    let query = "ListProperties:\(host.userID):\(request.includeDeleted)"
+    let after: PropertyRepository.HostCursor? =
+      request.pageToken.isEmpty ? nil : try pageTokens.cursor(request.pageToken, query: query)
+    let found = try await database.run(
+      context,
+      PropertyRepository.list(
+        hostID: host.userID, includingDeleted: request.includeDeleted, after: after, limit: pageSize + 1))
+    let page = found.prefix(pageSize)
+    for property in page { response.addProperties().fill(from: property) }
+    if found.count > pageSize, let last = page.last {
+      response.nextPageToken = pageTokens.token(
+        for: PropertyRepository.HostCursor(createdAt: last.createdAt, id: last.id), query: query)
+    }
   }
 
   public func searchProperties(

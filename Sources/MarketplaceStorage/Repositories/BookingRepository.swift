@@ -62,6 +62,18 @@ public enum BookingRepository {
     ) { try $0.decodeAll(Self.decode) }
   }
 
+  /// How many pending or confirmed bookings of `property` have a stay that has not ended yet
+  /// ("today" in the listing's `timeZone`): a listing with any cannot be deleted.
+  public static func countUpcoming(propertyID: PropertyID, timeZone: String) -> PGQuery<Int> {
+    PGQuery(
+      """
+      SELECT count(*) FROM bookings
+      WHERE property_id = \(propertyID) AND status IN ('pending', 'confirmed')
+        AND check_out > (now() AT TIME ZONE \(timeZone))::date
+      """
+    ) { try $0.decodeOne { row throws(PGError) in try row.next(Int.self) } }
+  }
+
   /// The stays that hold dates of `property` within `range`: its availability calendar.
   public static func activeStays(propertyID: PropertyID, within range: DateRange) -> PGQuery<[DateRange]> {
     PGQuery(

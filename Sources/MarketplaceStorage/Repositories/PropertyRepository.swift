@@ -6,7 +6,8 @@ public import Postgres
 public enum PropertyRepository {
   static let columns = """
     p.id, p.host_id, p.name, p.description, p.address, p.city, p.country, p.latitude, p.longitude,
-    p.price_per_night_minor, p.currency, p.max_guests, p.rating_sum, p.rating_count, p.created_at,
+    p.price_per_night_minor, p.currency, p.max_guests, p.time_zone, p.min_nights, p.max_nights,
+    p.cleaning_fee_minor, p.booking_mode, p.cancellation_policy, p.rating_sum, p.rating_count, p.created_at,
     p.updated_at, p.deleted_at
     """
   static let select = SQL(unsafeRaw: "SELECT \(columns) FROM properties p")
@@ -32,40 +33,28 @@ public enum PropertyRepository {
           longitude.map { Property.Coordinates(latitude: latitude, longitude: $0) }
         }),
       pricePerNight: Money(amountMinor: price, currency: currency), maxGuests: try row.next(),
+      terms: Listing.Terms(
+        timeZone: try row.next(), minNights: try row.next(), maxNights: try row.next(),
+        cleaningFeeMinor: { (fee: Int64) in fee == 0 ? nil : fee }(try row.next()), bookingMode: try row.value(),
+        cancellationPolicy: try row.value()),
       rating: Property.Rating(sum: try row.next(), count: try row.next()),
       createdAt: try row.next(), updatedAt: try row.next(), deletedAt: try row.optional())
   }
 
-  /// What a host sets on a listing.
-  public struct Listing: Sendable {
-    public var name: String
-    public var description: String
-    public var location: Property.Location
-    public var pricePerNight: Money
-    public var maxGuests: Int
-
-    public init(
-      name: String, description: String, location: Property.Location, pricePerNight: Money,
-      maxGuests: Int
-    ) {
-      self.name = name
-      self.description = description
-      self.location = location
-      self.pricePerNight = pricePerNight
-      self.maxGuests = maxGuests
-    }
-  }
-
   public static func insert(id: PropertyID, hostID: UserID, listing: Listing) -> PGQuery<Property> {
     let location = listing.location
+    let terms = listing.terms
     return PGQuery(
       """
       INSERT INTO properties AS p (id, host_id, name, description, address, city, country, latitude,
-        longitude, price_per_night_minor, currency, max_guests)
+        longitude, price_per_night_minor, currency, max_guests, time_zone, min_nights, max_nights,
+        cleaning_fee_minor, booking_mode, cancellation_policy)
       VALUES (\(id), \(hostID), \(listing.name), \(listing.description), \(location.address),
         \(location.city), \(location.country), \(location.coordinates?.latitude),
         \(location.coordinates?.longitude), \(listing.pricePerNight.amountMinor),
-        \(listing.pricePerNight.currency.code), \(listing.maxGuests))
+        \(listing.pricePerNight.currency.code), \(listing.maxGuests), \(terms.timeZone), \(terms.minNights),
+        \(terms.maxNights), \(terms.cleaningFeeMinor ?? 0), \(terms.bookingMode.rawValue),
+        \(terms.cancellationPolicy.rawValue))
       """ + Self.returning
     ) { try $0.decodeOne(Self.decode) }
   }
@@ -75,9 +64,18 @@ public enum PropertyRepository {
     PGQuery(Self.select + " WHERE p.id = \(id) AND p.deleted_at IS NULL") { try $0.decodeFirst(Self.decode) }
   }
 
-  /// Replaces what the host sets; nil unless `hostID` hosts this listing and it is not deleted.
-  public static func update(id: PropertyID, hostID: UserID, listing: Listing) -> PGQuery<Property?> {
+  /// A listing that is not deleted, its row locked until the transaction ends: a deletion's
+  /// check for upcoming bookings cannot race a booking that locks it too (`FOR SHARE`).
+  public static func findForUpdate(id: PropertyID) -> PGQuery<Property?> {
+    PGQuery(Self.select + " WHERE p.id = \(id) AND p.deleted_at IS NULL FOR UPDATE") {
+      try $0.decodeFirst(Self.decode)
+    }
+  }
+
+  /// Replaces what the host sets; nil if the listing is deleted (or unknown).
+  public static func update(id: PropertyID, listing: Listing) -> PGQuery<Property?> {
     let location = listing.location
+    let terms = listing.terms
     return PGQuery(
       """
       UPDATE properties AS p SET name = \(listing.name), description = \(listing.description),
@@ -85,26 +83,39 @@ public enum PropertyRepository {
         latitude = \(location.coordinates?.latitude), longitude = \(location.coordinates?.longitude),
         price_per_night_minor = \(listing.pricePerNight.amountMinor),
         currency = \(listing.pricePerNight.currency.code), max_guests = \(listing.maxGuests),
-        updated_at = now()
-      WHERE p.id = \(id) AND p.host_id = \(hostID) AND p.deleted_at IS NULL
+        time_zone = \(terms.timeZone), min_nights = \(terms.minNights), max_nights = \(terms.maxNights),
+        cleaning_fee_minor = \(terms.cleaningFeeMinor ?? 0), booking_mode = \(terms.bookingMode.rawValue),
+        cancellation_policy = \(terms.cancellationPolicy.rawValue), updated_at = now()
+      WHERE p.id = \(id) AND p.deleted_at IS NULL
       """ + Self.returning
     ) { try $0.decodeFirst(Self.decode) }
   }
 
-  /// Soft-deletes; false unless `hostID` hosts this listing and it was not deleted yet.
-  public static func delete(id: PropertyID, hostID: UserID) -> PGQuery<Bool> {
+  /// Soft-deletes; false if it was deleted already (or unknown).
+  public static func delete(id: PropertyID) -> PGQuery<Bool> {
     PGQuery(
-      """
-      UPDATE properties SET deleted_at = now(), updated_at = now()
-      WHERE id = \(id) AND host_id = \(hostID) AND deleted_at IS NULL
-      """
+      "UPDATE properties SET deleted_at = now(), updated_at = now() WHERE id = \(id) AND deleted_at IS NULL"
     ) { $0.rowsAffected == 1 }
   }
 
-  /// A host's listings, newest first (deleted ones too when asked).
-  public static func list(hostID: UserID, includingDeleted: Bool, limit: Int) -> PGQuery<[Property]> {
+  /// Where a page of a host's listings ended: the last one's creation time and id.
+  public struct HostCursor: Hashable, Sendable {
+    public var createdAt: Timestamp
+    public var id: PropertyID
+
+    public init(createdAt: Timestamp, id: PropertyID) {
+      self.createdAt = createdAt
+      self.id = id
+    }
+  }
+
+  /// A host's listings, newest first (deleted ones too when asked), one page after `after`.
+  public static func list(hostID: UserID, includingDeleted: Bool, after: HostCursor? = nil, limit: Int)
+    -> PGQuery<[Property]>
+  {
     var sql = Self.select + " WHERE p.host_id = \(hostID)"
     if !includingDeleted { sql.append(" AND p.deleted_at IS NULL") }
+    if let after { sql.append(" AND (p.created_at, p.id) < (\(after.createdAt)::timestamptz, \(after.id)::uuid)") }
     sql.append(" ORDER BY p.created_at DESC, p.id DESC LIMIT \(limit)")
     return PGQuery(sql) { try $0.decodeAll(Self.decode) }
   }

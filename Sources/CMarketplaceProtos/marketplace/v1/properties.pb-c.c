@@ -97,6 +97,366 @@ void   marketplace__v1__property__free_unpacked
   assert(message->base.descriptor == &marketplace__v1__property__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   marketplace__v1__create_property_request__init
+                     (Marketplace__V1__CreatePropertyRequest         *message)
+{
+  static const Marketplace__V1__CreatePropertyRequest init_value = MARKETPLACE__V1__CREATE_PROPERTY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__v1__create_property_request__get_packed_size
+                     (const Marketplace__V1__CreatePropertyRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__v1__create_property_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__v1__create_property_request__pack
+                     (const Marketplace__V1__CreatePropertyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__v1__create_property_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__v1__create_property_request__pack_to_buffer
+                     (const Marketplace__V1__CreatePropertyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__v1__create_property_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__V1__CreatePropertyRequest *
+       marketplace__v1__create_property_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__V1__CreatePropertyRequest *)
+     protobuf_c_message_unpack (&marketplace__v1__create_property_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__v1__create_property_request__free_unpacked
+                     (Marketplace__V1__CreatePropertyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__v1__create_property_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__v1__create_property_response__init
+                     (Marketplace__V1__CreatePropertyResponse         *message)
+{
+  static const Marketplace__V1__CreatePropertyResponse init_value = MARKETPLACE__V1__CREATE_PROPERTY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__v1__create_property_response__get_packed_size
+                     (const Marketplace__V1__CreatePropertyResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__v1__create_property_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__v1__create_property_response__pack
+                     (const Marketplace__V1__CreatePropertyResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__v1__create_property_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__v1__create_property_response__pack_to_buffer
+                     (const Marketplace__V1__CreatePropertyResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__v1__create_property_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__V1__CreatePropertyResponse *
+       marketplace__v1__create_property_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__V1__CreatePropertyResponse *)
+     protobuf_c_message_unpack (&marketplace__v1__create_property_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__v1__create_property_response__free_unpacked
+                     (Marketplace__V1__CreatePropertyResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__v1__create_property_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__v1__update_property_request__init
+                     (Marketplace__V1__UpdatePropertyRequest         *message)
+{
+  static const Marketplace__V1__UpdatePropertyRequest init_value = MARKETPLACE__V1__UPDATE_PROPERTY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__v1__update_property_request__get_packed_size
+                     (const Marketplace__V1__UpdatePropertyRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__v1__update_property_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__v1__update_property_request__pack
+                     (const Marketplace__V1__UpdatePropertyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__v1__update_property_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__v1__update_property_request__pack_to_buffer
+                     (const Marketplace__V1__UpdatePropertyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__v1__update_property_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__V1__UpdatePropertyRequest *
+       marketplace__v1__update_property_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__V1__UpdatePropertyRequest *)
+     protobuf_c_message_unpack (&marketplace__v1__update_property_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__v1__update_property_request__free_unpacked
+                     (Marketplace__V1__UpdatePropertyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__v1__update_property_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__v1__update_property_response__init
+                     (Marketplace__V1__UpdatePropertyResponse         *message)
+{
+  static const Marketplace__V1__UpdatePropertyResponse init_value = MARKETPLACE__V1__UPDATE_PROPERTY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__v1__update_property_response__get_packed_size
+                     (const Marketplace__V1__UpdatePropertyResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__v1__update_property_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__v1__update_property_response__pack
+                     (const Marketplace__V1__UpdatePropertyResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__v1__update_property_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__v1__update_property_response__pack_to_buffer
+                     (const Marketplace__V1__UpdatePropertyResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__v1__update_property_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__V1__UpdatePropertyResponse *
+       marketplace__v1__update_property_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__V1__UpdatePropertyResponse *)
+     protobuf_c_message_unpack (&marketplace__v1__update_property_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__v1__update_property_response__free_unpacked
+                     (Marketplace__V1__UpdatePropertyResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__v1__update_property_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__v1__delete_property_request__init
+                     (Marketplace__V1__DeletePropertyRequest         *message)
+{
+  static const Marketplace__V1__DeletePropertyRequest init_value = MARKETPLACE__V1__DELETE_PROPERTY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__v1__delete_property_request__get_packed_size
+                     (const Marketplace__V1__DeletePropertyRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__v1__delete_property_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__v1__delete_property_request__pack
+                     (const Marketplace__V1__DeletePropertyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__v1__delete_property_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__v1__delete_property_request__pack_to_buffer
+                     (const Marketplace__V1__DeletePropertyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__v1__delete_property_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__V1__DeletePropertyRequest *
+       marketplace__v1__delete_property_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__V1__DeletePropertyRequest *)
+     protobuf_c_message_unpack (&marketplace__v1__delete_property_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__v1__delete_property_request__free_unpacked
+                     (Marketplace__V1__DeletePropertyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__v1__delete_property_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__v1__delete_property_response__init
+                     (Marketplace__V1__DeletePropertyResponse         *message)
+{
+  static const Marketplace__V1__DeletePropertyResponse init_value = MARKETPLACE__V1__DELETE_PROPERTY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__v1__delete_property_response__get_packed_size
+                     (const Marketplace__V1__DeletePropertyResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__v1__delete_property_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__v1__delete_property_response__pack
+                     (const Marketplace__V1__DeletePropertyResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__v1__delete_property_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__v1__delete_property_response__pack_to_buffer
+                     (const Marketplace__V1__DeletePropertyResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__v1__delete_property_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__V1__DeletePropertyResponse *
+       marketplace__v1__delete_property_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__V1__DeletePropertyResponse *)
+     protobuf_c_message_unpack (&marketplace__v1__delete_property_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__v1__delete_property_response__free_unpacked
+                     (Marketplace__V1__DeletePropertyResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__v1__delete_property_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__v1__list_properties_request__init
+                     (Marketplace__V1__ListPropertiesRequest         *message)
+{
+  static const Marketplace__V1__ListPropertiesRequest init_value = MARKETPLACE__V1__LIST_PROPERTIES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t marketplace__v1__list_properties_request__get_packed_size
+                     (const Marketplace__V1__ListPropertiesRequest *message)
+{
+  assert(message->base.descriptor == &marketplace__v1__list_properties_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__v1__list_properties_request__pack
+                     (const Marketplace__V1__ListPropertiesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__v1__list_properties_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__v1__list_properties_request__pack_to_buffer
+                     (const Marketplace__V1__ListPropertiesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__v1__list_properties_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__V1__ListPropertiesRequest *
+       marketplace__v1__list_properties_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__V1__ListPropertiesRequest *)
+     protobuf_c_message_unpack (&marketplace__v1__list_properties_request__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__v1__list_properties_request__free_unpacked
+                     (Marketplace__V1__ListPropertiesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__v1__list_properties_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   marketplace__v1__list_properties_response__init
+                     (Marketplace__V1__ListPropertiesResponse         *message)
+{
+  static const Marketplace__V1__ListPropertiesResponse init_value = MARKETPLACE__V1__LIST_PROPERTIES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t marketplace__v1__list_properties_response__get_packed_size
+                     (const Marketplace__V1__ListPropertiesResponse *message)
+{
+  assert(message->base.descriptor == &marketplace__v1__list_properties_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t marketplace__v1__list_properties_response__pack
+                     (const Marketplace__V1__ListPropertiesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &marketplace__v1__list_properties_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t marketplace__v1__list_properties_response__pack_to_buffer
+                     (const Marketplace__V1__ListPropertiesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &marketplace__v1__list_properties_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Marketplace__V1__ListPropertiesResponse *
+       marketplace__v1__list_properties_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Marketplace__V1__ListPropertiesResponse *)
+     protobuf_c_message_unpack (&marketplace__v1__list_properties_response__descriptor,
+                                allocator, len, data);
+}
+void   marketplace__v1__list_properties_response__free_unpacked
+                     (Marketplace__V1__ListPropertiesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &marketplace__v1__list_properties_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   marketplace__v1__get_property_request__init
                      (Marketplace__V1__GetPropertyRequest         *message)
 {
@@ -328,7 +688,7 @@ const ProtobufCMessageDescriptor marketplace__v1__coordinates__descriptor =
   (ProtobufCMessageInit) marketplace__v1__coordinates__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor marketplace__v1__property__field_descriptors[14] =
+static const ProtobufCFieldDescriptor marketplace__v1__property__field_descriptors[21] =
 {
   {
     "id",
@@ -498,27 +858,118 @@ static const ProtobufCFieldDescriptor marketplace__v1__property__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "time_zone",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__Property, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_nights",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__Property, min_nights),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_nights",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__Property, max_nights),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cleaning_fee",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__Property, cleaning_fee),
+    &marketplace__v1__money__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "booking_mode",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__Property, booking_mode),
+    &marketplace__v1__booking_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cancellation_policy",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__Property, cancellation_policy),
+    &marketplace__v1__cancellation_policy__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deleted_at",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__Property, deleted_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned marketplace__v1__property__field_indices_by_name[] = {
   4,   /* field[4] = address */
+  18,   /* field[18] = booking_mode */
+  19,   /* field[19] = cancellation_policy */
   5,   /* field[5] = city */
+  17,   /* field[17] = cleaning_fee */
   7,   /* field[7] = coordinates */
   6,   /* field[6] = country */
   12,   /* field[12] = created_at */
+  20,   /* field[20] = deleted_at */
   3,   /* field[3] = description */
   1,   /* field[1] = host_id */
   0,   /* field[0] = id */
   9,   /* field[9] = max_guests */
+  16,   /* field[16] = max_nights */
+  15,   /* field[15] = min_nights */
   2,   /* field[2] = name */
   8,   /* field[8] = price_per_night */
   10,   /* field[10] = rating_average */
   11,   /* field[11] = rating_count */
+  14,   /* field[14] = time_zone */
   13,   /* field[13] = updated_at */
 };
 static const ProtobufCIntRange marketplace__v1__property__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 21 }
 };
 const ProtobufCMessageDescriptor marketplace__v1__property__descriptor =
 {
@@ -528,11 +979,360 @@ const ProtobufCMessageDescriptor marketplace__v1__property__descriptor =
   "Marketplace__V1__Property",
   "marketplace.v1",
   sizeof(Marketplace__V1__Property),
-  14,
+  21,
   marketplace__v1__property__field_descriptors,
   marketplace__v1__property__field_indices_by_name,
   1,  marketplace__v1__property__number_ranges,
   (ProtobufCMessageInit) marketplace__v1__property__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__v1__create_property_request__field_descriptors[1] =
+{
+  {
+    "property",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__CreatePropertyRequest, property),
+    &marketplace__v1__property__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__v1__create_property_request__field_indices_by_name[] = {
+  0,   /* field[0] = property */
+};
+static const ProtobufCIntRange marketplace__v1__create_property_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__v1__create_property_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.v1.CreatePropertyRequest",
+  "CreatePropertyRequest",
+  "Marketplace__V1__CreatePropertyRequest",
+  "marketplace.v1",
+  sizeof(Marketplace__V1__CreatePropertyRequest),
+  1,
+  marketplace__v1__create_property_request__field_descriptors,
+  marketplace__v1__create_property_request__field_indices_by_name,
+  1,  marketplace__v1__create_property_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__v1__create_property_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__v1__create_property_response__field_descriptors[1] =
+{
+  {
+    "property",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__CreatePropertyResponse, property),
+    &marketplace__v1__property__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__v1__create_property_response__field_indices_by_name[] = {
+  0,   /* field[0] = property */
+};
+static const ProtobufCIntRange marketplace__v1__create_property_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__v1__create_property_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.v1.CreatePropertyResponse",
+  "CreatePropertyResponse",
+  "Marketplace__V1__CreatePropertyResponse",
+  "marketplace.v1",
+  sizeof(Marketplace__V1__CreatePropertyResponse),
+  1,
+  marketplace__v1__create_property_response__field_descriptors,
+  marketplace__v1__create_property_response__field_indices_by_name,
+  1,  marketplace__v1__create_property_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__v1__create_property_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__v1__update_property_request__field_descriptors[2] =
+{
+  {
+    "property",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__UpdatePropertyRequest, property),
+    &marketplace__v1__property__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "update_mask",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__UpdatePropertyRequest, update_mask),
+    &google__protobuf__field_mask__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__v1__update_property_request__field_indices_by_name[] = {
+  0,   /* field[0] = property */
+  1,   /* field[1] = update_mask */
+};
+static const ProtobufCIntRange marketplace__v1__update_property_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor marketplace__v1__update_property_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.v1.UpdatePropertyRequest",
+  "UpdatePropertyRequest",
+  "Marketplace__V1__UpdatePropertyRequest",
+  "marketplace.v1",
+  sizeof(Marketplace__V1__UpdatePropertyRequest),
+  2,
+  marketplace__v1__update_property_request__field_descriptors,
+  marketplace__v1__update_property_request__field_indices_by_name,
+  1,  marketplace__v1__update_property_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__v1__update_property_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__v1__update_property_response__field_descriptors[2] =
+{
+  {
+    "property",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__UpdatePropertyResponse, property),
+    &marketplace__v1__property__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_fields",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Marketplace__V1__UpdatePropertyResponse, n_updated_fields),
+    offsetof(Marketplace__V1__UpdatePropertyResponse, updated_fields),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__v1__update_property_response__field_indices_by_name[] = {
+  0,   /* field[0] = property */
+  1,   /* field[1] = updated_fields */
+};
+static const ProtobufCIntRange marketplace__v1__update_property_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor marketplace__v1__update_property_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.v1.UpdatePropertyResponse",
+  "UpdatePropertyResponse",
+  "Marketplace__V1__UpdatePropertyResponse",
+  "marketplace.v1",
+  sizeof(Marketplace__V1__UpdatePropertyResponse),
+  2,
+  marketplace__v1__update_property_response__field_descriptors,
+  marketplace__v1__update_property_response__field_indices_by_name,
+  1,  marketplace__v1__update_property_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__v1__update_property_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__v1__delete_property_request__field_descriptors[1] =
+{
+  {
+    "property_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__DeletePropertyRequest, property_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__v1__delete_property_request__field_indices_by_name[] = {
+  0,   /* field[0] = property_id */
+};
+static const ProtobufCIntRange marketplace__v1__delete_property_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor marketplace__v1__delete_property_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.v1.DeletePropertyRequest",
+  "DeletePropertyRequest",
+  "Marketplace__V1__DeletePropertyRequest",
+  "marketplace.v1",
+  sizeof(Marketplace__V1__DeletePropertyRequest),
+  1,
+  marketplace__v1__delete_property_request__field_descriptors,
+  marketplace__v1__delete_property_request__field_indices_by_name,
+  1,  marketplace__v1__delete_property_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__v1__delete_property_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define marketplace__v1__delete_property_response__field_descriptors NULL
+#define marketplace__v1__delete_property_response__field_indices_by_name NULL
+#define marketplace__v1__delete_property_response__number_ranges NULL
+const ProtobufCMessageDescriptor marketplace__v1__delete_property_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.v1.DeletePropertyResponse",
+  "DeletePropertyResponse",
+  "Marketplace__V1__DeletePropertyResponse",
+  "marketplace.v1",
+  sizeof(Marketplace__V1__DeletePropertyResponse),
+  0,
+  marketplace__v1__delete_property_response__field_descriptors,
+  marketplace__v1__delete_property_response__field_indices_by_name,
+  0,  marketplace__v1__delete_property_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__v1__delete_property_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__v1__list_properties_request__field_descriptors[3] =
+{
+  {
+    "page_size",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__ListPropertiesRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__ListPropertiesRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "include_deleted",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__ListPropertiesRequest, include_deleted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__v1__list_properties_request__field_indices_by_name[] = {
+  2,   /* field[2] = include_deleted */
+  0,   /* field[0] = page_size */
+  1,   /* field[1] = page_token */
+};
+static const ProtobufCIntRange marketplace__v1__list_properties_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor marketplace__v1__list_properties_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.v1.ListPropertiesRequest",
+  "ListPropertiesRequest",
+  "Marketplace__V1__ListPropertiesRequest",
+  "marketplace.v1",
+  sizeof(Marketplace__V1__ListPropertiesRequest),
+  3,
+  marketplace__v1__list_properties_request__field_descriptors,
+  marketplace__v1__list_properties_request__field_indices_by_name,
+  1,  marketplace__v1__list_properties_request__number_ranges,
+  (ProtobufCMessageInit) marketplace__v1__list_properties_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor marketplace__v1__list_properties_response__field_descriptors[2] =
+{
+  {
+    "properties",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Marketplace__V1__ListPropertiesResponse, n_properties),
+    offsetof(Marketplace__V1__ListPropertiesResponse, properties),
+    &marketplace__v1__property__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__ListPropertiesResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned marketplace__v1__list_properties_response__field_indices_by_name[] = {
+  1,   /* field[1] = next_page_token */
+  0,   /* field[0] = properties */
+};
+static const ProtobufCIntRange marketplace__v1__list_properties_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor marketplace__v1__list_properties_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "marketplace.v1.ListPropertiesResponse",
+  "ListPropertiesResponse",
+  "Marketplace__V1__ListPropertiesResponse",
+  "marketplace.v1",
+  sizeof(Marketplace__V1__ListPropertiesResponse),
+  2,
+  marketplace__v1__list_properties_response__field_descriptors,
+  marketplace__v1__list_properties_response__field_indices_by_name,
+  1,  marketplace__v1__list_properties_response__number_ranges,
+  (ProtobufCMessageInit) marketplace__v1__list_properties_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor marketplace__v1__get_property_request__field_descriptors[1] =
@@ -791,14 +1591,84 @@ const ProtobufCMessageDescriptor marketplace__v1__search_properties_response__de
   (ProtobufCMessageInit) marketplace__v1__search_properties_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor marketplace__v1__property_service__method_descriptors[2] =
+static const ProtobufCEnumValue marketplace__v1__booking_mode__enum_values_by_number[3] =
 {
+  { "BOOKING_MODE_UNSPECIFIED", "MARKETPLACE__V1__BOOKING_MODE__BOOKING_MODE_UNSPECIFIED", 0 },
+  { "BOOKING_MODE_INSTANT", "MARKETPLACE__V1__BOOKING_MODE__BOOKING_MODE_INSTANT", 1 },
+  { "BOOKING_MODE_REQUEST", "MARKETPLACE__V1__BOOKING_MODE__BOOKING_MODE_REQUEST", 2 },
+};
+static const ProtobufCIntRange marketplace__v1__booking_mode__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex marketplace__v1__booking_mode__enum_values_by_name[3] =
+{
+  { "BOOKING_MODE_INSTANT", 1 },
+  { "BOOKING_MODE_REQUEST", 2 },
+  { "BOOKING_MODE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor marketplace__v1__booking_mode__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "marketplace.v1.BookingMode",
+  "BookingMode",
+  "Marketplace__V1__BookingMode",
+  "marketplace.v1",
+  3,
+  marketplace__v1__booking_mode__enum_values_by_number,
+  3,
+  marketplace__v1__booking_mode__enum_values_by_name,
+  1,
+  marketplace__v1__booking_mode__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue marketplace__v1__cancellation_policy__enum_values_by_number[4] =
+{
+  { "CANCELLATION_POLICY_UNSPECIFIED", "MARKETPLACE__V1__CANCELLATION_POLICY__CANCELLATION_POLICY_UNSPECIFIED", 0 },
+  { "CANCELLATION_POLICY_FLEXIBLE", "MARKETPLACE__V1__CANCELLATION_POLICY__CANCELLATION_POLICY_FLEXIBLE", 1 },
+  { "CANCELLATION_POLICY_MODERATE", "MARKETPLACE__V1__CANCELLATION_POLICY__CANCELLATION_POLICY_MODERATE", 2 },
+  { "CANCELLATION_POLICY_STRICT", "MARKETPLACE__V1__CANCELLATION_POLICY__CANCELLATION_POLICY_STRICT", 3 },
+};
+static const ProtobufCIntRange marketplace__v1__cancellation_policy__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex marketplace__v1__cancellation_policy__enum_values_by_name[4] =
+{
+  { "CANCELLATION_POLICY_FLEXIBLE", 1 },
+  { "CANCELLATION_POLICY_MODERATE", 2 },
+  { "CANCELLATION_POLICY_STRICT", 3 },
+  { "CANCELLATION_POLICY_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor marketplace__v1__cancellation_policy__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "marketplace.v1.CancellationPolicy",
+  "CancellationPolicy",
+  "Marketplace__V1__CancellationPolicy",
+  "marketplace.v1",
+  4,
+  marketplace__v1__cancellation_policy__enum_values_by_number,
+  4,
+  marketplace__v1__cancellation_policy__enum_values_by_name,
+  1,
+  marketplace__v1__cancellation_policy__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor marketplace__v1__property_service__method_descriptors[6] =
+{
+  { "CreateProperty", &marketplace__v1__create_property_request__descriptor, &marketplace__v1__create_property_response__descriptor },
   { "GetProperty", &marketplace__v1__get_property_request__descriptor, &marketplace__v1__get_property_response__descriptor },
+  { "UpdateProperty", &marketplace__v1__update_property_request__descriptor, &marketplace__v1__update_property_response__descriptor },
+  { "DeleteProperty", &marketplace__v1__delete_property_request__descriptor, &marketplace__v1__delete_property_response__descriptor },
+  { "ListProperties", &marketplace__v1__list_properties_request__descriptor, &marketplace__v1__list_properties_response__descriptor },
   { "SearchProperties", &marketplace__v1__search_properties_request__descriptor, &marketplace__v1__search_properties_response__descriptor },
 };
 const unsigned marketplace__v1__property_service__method_indices_by_name[] = {
-  0,        /* GetProperty */
-  1         /* SearchProperties */
+  0,        /* CreateProperty */
+  3,        /* DeleteProperty */
+  1,        /* GetProperty */
+  4,        /* ListProperties */
+  5,        /* SearchProperties */
+  2         /* UpdateProperty */
 };
 const ProtobufCServiceDescriptor marketplace__v1__property_service__descriptor =
 {
@@ -807,17 +1677,49 @@ const ProtobufCServiceDescriptor marketplace__v1__property_service__descriptor =
   "PropertyService",
   "Marketplace__V1__PropertyService",
   "marketplace.v1",
-  2,
+  6,
   marketplace__v1__property_service__method_descriptors,
   marketplace__v1__property_service__method_indices_by_name
 };
+void marketplace__v1__property_service__create_property(ProtobufCService *service,
+                                                        const Marketplace__V1__CreatePropertyRequest *input,
+                                                        Marketplace__V1__CreatePropertyResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &marketplace__v1__property_service__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void marketplace__v1__property_service__get_property(ProtobufCService *service,
                                                      const Marketplace__V1__GetPropertyRequest *input,
                                                      Marketplace__V1__GetPropertyResponse_Closure closure,
                                                      void *closure_data)
 {
   assert(service->descriptor == &marketplace__v1__property_service__descriptor);
-  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__v1__property_service__update_property(ProtobufCService *service,
+                                                        const Marketplace__V1__UpdatePropertyRequest *input,
+                                                        Marketplace__V1__UpdatePropertyResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &marketplace__v1__property_service__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__v1__property_service__delete_property(ProtobufCService *service,
+                                                        const Marketplace__V1__DeletePropertyRequest *input,
+                                                        Marketplace__V1__DeletePropertyResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &marketplace__v1__property_service__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void marketplace__v1__property_service__list_properties(ProtobufCService *service,
+                                                        const Marketplace__V1__ListPropertiesRequest *input,
+                                                        Marketplace__V1__ListPropertiesResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &marketplace__v1__property_service__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__v1__property_service__search_properties(ProtobufCService *service,
                                                           const Marketplace__V1__SearchPropertiesRequest *input,
@@ -825,7 +1727,7 @@ void marketplace__v1__property_service__search_properties(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &marketplace__v1__property_service__descriptor);
-  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void marketplace__v1__property_service__init (Marketplace__V1__PropertyService_Service *service,
                                               Marketplace__V1__PropertyService_ServiceDestroy destroy)

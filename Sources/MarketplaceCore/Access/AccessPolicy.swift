@@ -1,0 +1,48 @@
+/// Who may do what: one decision per act, over the caller, their role and the resource's owner.
+///
+/// The rule for what a refusal says: a caller who may not *see* a resource gets `.notFound`,
+/// exactly as for one that does not exist, so ids cannot be probed; `.forbidden` is for a
+/// resource the caller can see and an act they may not do.
+public enum AccessPolicy {
+  /// What is done to a listing.
+  public enum ListingAct: Hashable, Sendable, CaseIterable {
+    case read, create, update, delete, listOwn
+  }
+
+  /// Throws unless `caller` may do `act` to `listing`, the listing with id `id` as loaded (nil:
+  /// there is none; create and listOwn name no listing).
+  public static func check(_ act: ListingAct, by caller: Caller, on listing: Property?, id: PropertyID? = nil)
+    throws(AccessError)
+  {
+    let notFound = AccessError.notFound(what: "listing \(id.map(\.description) ?? "")")
+    if act == .read {
+      guard let listing, !listing.isDeleted else { throw notFound }
+      return
+    }
+    guard case .user(let principal) = caller else { throw .signInRequired }
+    switch act {
+    case .read, .listOwn:
+      return
+    case .create:
+      guard principal.role == .host || principal.role == .admin else {
+        throw .forbidden("only hosts list places: register a host account")
+      }
+    case .update, .delete:
+      guard let listing, !listing.isDeleted else { throw notFound }
+      guard listing.hostID == principal.userID || principal.role == .admin else {
+        throw .forbidden("only the listing's host changes it")
+      }
+    }
+  }
+}
+
+/// A refusal by `AccessPolicy`.
+public enum AccessError: Error, Hashable, Sendable {
+  /// The act needs a signed-in caller.
+  case signInRequired
+  /// Not there, or not the caller's to see: the same answer. `what` names what was asked for
+  /// ("listing <id>"), in the caller's own terms.
+  case notFound(what: String)
+  /// Visible, but not the caller's to do; the reason is safe to show.
+  case forbidden(String)
+}
