@@ -99,6 +99,9 @@ let package = Package(
       dependencies: ["CSodium"] + nio,
       swiftSettings: strictSwift),
 
+    // The in-process cache (in place of Redis): an LRU bounded by bytes, sharded behind locks.
+    .target(name: "Caching", swiftSettings: strictSwift),
+
     // The marketplace's storage: the schema migrations (shipped as resources), the repositories
     // (every SQL statement the API issues) and the seeder.
     .target(
@@ -110,7 +113,7 @@ let package = Package(
     .target(
       name: "MarketplaceRPC",
       dependencies: [
-        "RPCCore", "MarketplaceProtos", "MarketplaceCore", "MarketplaceStorage", "Postgres", "Credentials",
+        "RPCCore", "MarketplaceProtos", "MarketplaceCore", "MarketplaceStorage", "Postgres", "Credentials", "Caching",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSwift),
@@ -120,7 +123,7 @@ let package = Package(
       name: "MarketplaceServer",
       dependencies: [
         "RPCCore", "HTTP2Transport", "StandardServices", "MarketplaceProtos", "MarketplaceRPC", "Postgres",
-        "MarketplaceCore", "MarketplaceStorage", "Credentials",
+        "MarketplaceCore", "MarketplaceStorage", "Credentials", "Caching",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -157,6 +160,7 @@ let package = Package(
     .testTarget(
       name: "MarketplaceCoreTests", dependencies: ["MarketplaceCore"], swiftSettings: strictSwift),
     .testTarget(name: "CredentialsTests", dependencies: ["Credentials"], swiftSettings: strictSwift),
+    .testTarget(name: "CachingTests", dependencies: ["Caching"], swiftSettings: strictSwift),
     // Everything that needs a real PostgreSQL (Scripts/test starts a throwaway cluster).
     .testTarget(
       name: "IntegrationTests",

@@ -13,7 +13,7 @@
 /// ```
 public struct PGQuery<Result: Sendable>: Sendable {
   /// The statement, its values bound.
-  public let sql: SQL
+  public private(set) var sql: SQL
   private let reader: @Sendable (PGResult) throws -> Result
   /// The errors that stand for an integrity violation of a named constraint (see
   /// `onViolation(of:throw:)`).
@@ -59,6 +59,13 @@ extension PGQuery {
   public func onViolation(of constraint: String, throw error: any Error & Sendable) -> PGQuery {
     var query = self
     query.constraintErrors.append((constraint, error))
+    return query
+  }
+
+  /// This query, planned for its values at every execution (`SQL.isPlannedPerExecution`).
+  public func plannedPerExecution() -> PGQuery {
+    var query = self
+    query.sql.isPlannedPerExecution = true
     return query
   }
 

@@ -16,6 +16,10 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
   public private(set) var text: String
   /// The values for the placeholders, in order.
   public private(set) var bindings: PGBindings
+  /// Planned anew for its values at every execution (sent unprepared), instead of prepared once
+  /// per connection: for statements whose best plan depends on how selective their values are,
+  /// which a generic plan cannot know. Costs a planning per execution.
+  public var isPlannedPerExecution = false
 
   /// A statement from text the program wrote (e.g. a migration file shipped with it).
   /// - Important: never pass anything derived from input; interpolate values instead.

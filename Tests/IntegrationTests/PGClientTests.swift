@@ -259,7 +259,8 @@ struct PGClientTests {
       let start = ContinuousClock.now
       let error = await #expect(throws: PGError.self) { _ = try await client.run(Self.number(1)) }
       #expect(error?.kind == .connectionLost)
-      #expect(ContinuousClock.now - start < .seconds(3))
+      // It fails rather than waits (there is no deadline): within the connect timeout, give or take.
+      #expect(ContinuousClock.now - start < .seconds(10))
     }
     #expect(!client.statistics.isReachable)
   }

@@ -189,16 +189,22 @@ struct RepositoryTests {
         #expect(try freeIn(Self.stay(14, 16)) == byPrice.map(\.id))  // check-in on its check-out day
         #expect(try freeIn(Self.stay(8, 10)) == byPrice.map(\.id))
 
-        // Pages of 2 cover everything once, in order.
-        var pages: [PropertyID] = []
-        var search = PropertySearch(city: "Paris", country: "FR", limit: 2)
-        while true {
-          let page = try session.run(PropertyRepository.search(search))
-          pages += page.map(\.id)
-          guard page.count == 2, let last = page.last else { break }
-          search.after = .init(pricePerNightMinor: last.pricePerNight.amountMinor, id: last.id)
+        // Pages of 2 cover everything once, in each order.
+        func pages(_ order: PropertySearch.Order) throws -> [PropertyID] {
+          var pages: [PropertyID] = []
+          var search = PropertySearch(city: "Paris", country: "FR", order: order, limit: 2)
+          while true {
+            let page = try session.run(PropertyRepository.search(search))
+            pages += page.map(\.id)
+            guard page.count == 2, let last = page.last else { return pages }
+            search.after = PropertySearch.Cursor(after: last, in: order)
+          }
         }
-        #expect(pages == byPrice.map(\.id))
+        #expect(try pages(.price) == byPrice.map(\.id))
+        #expect(
+          try pages(.newest)
+            == byPrice.sorted { ($0.createdAt, $0.id.description) > ($1.createdAt, $1.id.description) }.map(\.id))
+        #expect(try Set(pages(.rating)) == Set(byPrice.map(\.id)))
       }
     }
   }

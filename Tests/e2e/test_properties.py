@@ -11,7 +11,12 @@ import uuid
 import grpc
 import pytest
 
+from accounts import Accounts, bad_request_fields, bearer
 from e2e_util import RPC_TIMEOUT, expect_rpc_error
+
+
+# A big city of the seeded data set (other tests add listings elsewhere, some cheaper than any seeded one).
+SEEDED_CITY = "Paris"
 
 
 @pytest.fixture
@@ -23,8 +28,8 @@ def search(pb, stub, **fields):
     return stub.SearchProperties(pb.properties_pb2.SearchPropertiesRequest(**fields), timeout=RPC_TIMEOUT)
 
 
-def all_pages(pb, stub, **fields):
-    found, token, pages = [], "", 0
+def all_pages(pb, stub, page_token="", **fields):
+    found, token, pages = [], page_token, 0
     while True:
         page = search(pb, stub, page_token=token, **fields)
         found += page.properties
@@ -58,7 +63,7 @@ def test_search_is_cheapest_first_and_get_returns_the_same_listing(properties, p
 
 
 def test_pages_cover_a_city_once_in_order(properties, pb):
-    city = search(pb, properties, page_size=1).properties[0].city
+    city = SEEDED_CITY
     everything, _ = all_pages(pb, properties, city=city.upper(), page_size=100)
     paged, pages = all_pages(pb, properties, city=city.lower(), page_size=3)
     assert [p.id for p in paged] == [p.id for p in everything]
@@ -68,15 +73,75 @@ def test_pages_cover_a_city_once_in_order(properties, pb):
 
 def test_filters_hold_for_every_result(properties, pb):
     found, _ = all_pages(pb, properties, min_price_per_night_minor=8_000, max_price_per_night_minor=20_000,
-                         guests=4, page_size=50)
+                         currency="eur", guests=4, page_size=50)
     assert found, "the seeded data set has listings in this range"
     for listing in found:
         assert 8_000 <= listing.price_per_night.amount_minor <= 20_000 and listing.max_guests >= 4
+        assert listing.price_per_night.currency == "EUR"
+    currencies = {p.price_per_night.currency for p in search(pb, properties, page_size=100).properties}
+    assert len(currencies) > 1, "the seeded data set prices listings in several currencies"
+
+
+def test_a_price_bound_needs_its_currency(properties, pb):
+    err = expect_rpc_error("bound without currency", search, pb, properties, max_price_per_night_minor=10_000,
+                           expected=grpc.StatusCode.INVALID_ARGUMENT)
+    assert bad_request_fields(err) == ["currency"]
+    yen = search(pb, properties, currency="JPY", page_size=100).properties
+    assert all(p.price_per_night.currency == "JPY" for p in yen)
+
+
+def test_orders_by_rating_and_by_age(properties, pb):
+    order = pb.properties_pb2
+    by_rating, pages = all_pages(pb, properties, order_by=order.SEARCH_ORDER_RATING, min_rating=4, page_size=25)
+    assert by_rating and pages > 1, "the seeded data set has listings rated 4 or more"
+    keys = [(p.rating_average, p.id) for p in by_rating]
+    assert keys == sorted(keys, reverse=True) and all(p.rating_average >= 4 and p.rating_count for p in by_rating)
+    assert len({p.id for p in by_rating}) == len(by_rating)
+
+    city = SEEDED_CITY
+    newest, _ = all_pages(pb, properties, city=city, order_by=order.SEARCH_ORDER_NEWEST, page_size=7)
+    keys = [(p.created_at.ToNanoseconds(), p.id) for p in newest]
+    assert keys == sorted(keys, reverse=True)
+    cheapest, _ = all_pages(pb, properties, city=city, page_size=7)
+    assert {p.id for p in newest} == {p.id for p in cheapest}
+
+
+def test_a_page_token_belongs_to_its_query(properties, pb):
+    order = pb.properties_pb2
+    token = search(pb, properties, city="Paris", page_size=2).next_page_token
+    assert token
+    assert search(pb, properties, city="Paris", page_size=5, page_token=token).properties  # page size may change
+    for other in [dict(city="Lyon"), dict(city="Paris", guests=3), dict(city="Paris", order_by=order.SEARCH_ORDER_RATING),
+                  dict(city="Paris", currency="EUR")]:
+        err = expect_rpc_error(f"token with {other}", search, pb, properties, page_token=token, **other,
+                               expected=grpc.StatusCode.INVALID_ARGUMENT)
+        assert bad_request_fields(err) == ["page_token"]
+
+
+def test_keyset_pages_hold_across_a_concurrent_insert(properties, channel, pb):
+    accounts = Accounts(channel, pb)
+    _, token = accounts.signed_up(role=pb.users_pb2.ROLE_HOST)
+    city = f"Testville {uuid.uuid4().hex[:8]}"
+
+    def listing(price):
+        request = pb.properties_pb2.CreatePropertyRequest(property=pb.properties_pb2.Property(
+            name=f"At {price}", address="1 Main St", city=city, country="FR", max_guests=2,
+            price_per_night=pb.common_pb2.Money(amount_minor=price, currency="EUR")))
+        return properties.CreateProperty(request, metadata=bearer(token), timeout=RPC_TIMEOUT).property.id
+
+    first = [listing(price) for price in (1_000, 2_000, 3_000, 4_000, 5_000)]
+    page = search(pb, properties, city=city, page_size=2)
+    seen = [p.id for p in page.properties]
+    assert seen == first[:2]
+    behind, ahead = listing(1_500), listing(4_500)  # one before the page boundary, one after it
+    rest, _ = all_pages(pb, properties, city=city, page_size=2, page_token=page.next_page_token)
+    assert seen + [p.id for p in rest] == first[:4] + [ahead, first[4]]
+    assert behind not in {p.id for p in rest}
 
 
 def test_a_booked_stay_hides_its_listing_only_for_overlapping_dates(properties, pb):
     # Seeded stays cluster around the data set's "today", 2025-06-01: far-future dates are free everywhere.
-    city = search(pb, properties, page_size=1).properties[0].city
+    city = SEEDED_CITY
     anytime, _ = all_pages(pb, properties, city=city, page_size=100)
     free_later, _ = all_pages(pb, properties, city=city, page_size=100,
                               stay=pb.common_pb2.DateRange(start=date(pb, "2040-01-10"), end=date(pb, "2040-01-12")))
@@ -96,7 +161,11 @@ def test_a_booked_stay_hides_its_listing_only_for_overlapping_dates(properties, 
     ({"page_token": "not a token"}, "page_token"),
     ({"country": "France"}, "country"),
     ({"guests": -2}, "guests"),
-    ({"min_price_per_night_minor": 500, "max_price_per_night_minor": 100}, "min_price_per_night_minor"),
+    ({"min_price_per_night_minor": 500, "max_price_per_night_minor": 100, "currency": "EUR"},
+     "max_price_per_night_minor"),
+    ({"currency": "euro"}, "currency"),
+    ({"min_rating": 5.5}, "min_rating"),
+    ({"order_by": 9}, "order_by"),
     ({"min_price_per_night_minor": -5}, "min_price_per_night_minor"),
     ({"stay": {"start": {"year": 2030, "month": 2, "day": 30}, "end": {"year": 2030, "month": 3, "day": 2}}}, "stay.start"),
     ({"stay": {"start": {"year": 2030, "month": 3, "day": 2}, "end": {"year": 2030, "month": 3, "day": 2}}}, "stay.end"),

@@ -37,7 +37,7 @@ public enum ProtoRegistry {
     ProtoFile(
       name: "marketplace/v1/properties.proto",
       dependencies: ["google/protobuf/field_mask.proto", "google/protobuf/timestamp.proto", "marketplace/v1/common.proto"],
-      symbols: ["marketplace.v1.Coordinates", "marketplace.v1.Property", "marketplace.v1.CreatePropertyRequest", "marketplace.v1.CreatePropertyResponse", "marketplace.v1.UpdatePropertyRequest", "marketplace.v1.UpdatePropertyResponse", "marketplace.v1.DeletePropertyRequest", "marketplace.v1.DeletePropertyResponse", "marketplace.v1.ListPropertiesRequest", "marketplace.v1.ListPropertiesResponse", "marketplace.v1.GetPropertyRequest", "marketplace.v1.GetPropertyResponse", "marketplace.v1.SearchPropertiesRequest", "marketplace.v1.SearchPropertiesResponse", "marketplace.v1.BookingMode", "marketplace.v1.CancellationPolicy", "marketplace.v1.PropertyService", "marketplace.v1.PropertyService.CreateProperty", "marketplace.v1.PropertyService.GetProperty", "marketplace.v1.PropertyService.UpdateProperty", "marketplace.v1.PropertyService.DeleteProperty", "marketplace.v1.PropertyService.ListProperties", "marketplace.v1.PropertyService.SearchProperties"],
+      symbols: ["marketplace.v1.Coordinates", "marketplace.v1.Property", "marketplace.v1.CreatePropertyRequest", "marketplace.v1.CreatePropertyResponse", "marketplace.v1.UpdatePropertyRequest", "marketplace.v1.UpdatePropertyResponse", "marketplace.v1.DeletePropertyRequest", "marketplace.v1.DeletePropertyResponse", "marketplace.v1.ListPropertiesRequest", "marketplace.v1.ListPropertiesResponse", "marketplace.v1.GetPropertyRequest", "marketplace.v1.GetPropertyResponse", "marketplace.v1.SearchPropertiesRequest", "marketplace.v1.SearchPropertiesResponse", "marketplace.v1.BookingMode", "marketplace.v1.CancellationPolicy", "marketplace.v1.SearchOrder", "marketplace.v1.PropertyService", "marketplace.v1.PropertyService.CreateProperty", "marketplace.v1.PropertyService.GetProperty", "marketplace.v1.PropertyService.UpdateProperty", "marketplace.v1.PropertyService.DeleteProperty", "marketplace.v1.PropertyService.ListProperties", "marketplace.v1.PropertyService.SearchProperties"],
       descriptorBase64: """
         Ch9tYXJrZXRwbGFjZS92MS9wcm9wZXJ0aWVzLnByb3RvEg5tYXJrZXRwbGFjZS52MRogZ29vZ2xlL3Byb3RvYnVmL2ZpZWxk
         X21hc2sucHJvdG8aH2dvb2dsZS9wcm90b2J1Zi90aW1lc3RhbXAucHJvdG8aG21hcmtldHBsYWNlL3YxL2NvbW1vbi5wcm90
@@ -66,25 +66,29 @@ public enum ProtoRegistry {
         bGV0ZWQiegoWTGlzdFByb3BlcnRpZXNSZXNwb25zZRI4Cgpwcm9wZXJ0aWVzGAEgAygLMhgubWFya2V0cGxhY2UudjEuUHJv
         cGVydHlSCnByb3BlcnRpZXMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIjUKEkdldFByb3BlcnR5
         UmVxdWVzdBIfCgtwcm9wZXJ0eV9pZBgBIAEoCVIKcHJvcGVydHlJZCJLChNHZXRQcm9wZXJ0eVJlc3BvbnNlEjQKCHByb3Bl
-        cnR5GAEgASgLMhgubWFya2V0cGxhY2UudjEuUHJvcGVydHlSCHByb3BlcnR5Ir4CChdTZWFyY2hQcm9wZXJ0aWVzUmVxdWVz
+        cnR5GAEgASgLMhgubWFya2V0cGxhY2UudjEuUHJvcGVydHlSCHByb3BlcnR5IrEDChdTZWFyY2hQcm9wZXJ0aWVzUmVxdWVz
         dBISCgRjaXR5GAEgASgJUgRjaXR5EhgKB2NvdW50cnkYAiABKAlSB2NvdW50cnkSOAoZbWluX3ByaWNlX3Blcl9uaWdodF9t
         aW5vchgDIAEoA1IVbWluUHJpY2VQZXJOaWdodE1pbm9yEjgKGW1heF9wcmljZV9wZXJfbmlnaHRfbWlub3IYBCABKANSFW1h
         eFByaWNlUGVyTmlnaHRNaW5vchIWCgZndWVzdHMYBSABKAVSBmd1ZXN0cxItCgRzdGF5GAYgASgLMhkubWFya2V0cGxhY2Uu
         djEuRGF0ZVJhbmdlUgRzdGF5EhsKCXBhZ2Vfc2l6ZRgHIAEoBVIIcGFnZVNpemUSHQoKcGFnZV90b2tlbhgIIAEoCVIJcGFn
-        ZVRva2VuInwKGFNlYXJjaFByb3BlcnRpZXNSZXNwb25zZRI4Cgpwcm9wZXJ0aWVzGAEgAygLMhgubWFya2V0cGxhY2UudjEu
-        UHJvcGVydHlSCnByb3BlcnRpZXMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuKl8KC0Jvb2tpbmdN
-        b2RlEhwKGEJPT0tJTkdfTU9ERV9VTlNQRUNJRklFRBAAEhgKFEJPT0tJTkdfTU9ERV9JTlNUQU5UEAESGAoUQk9PS0lOR19N
-        T0RFX1JFUVVFU1QQAiqdAQoSQ2FuY2VsbGF0aW9uUG9saWN5EiMKH0NBTkNFTExBVElPTl9QT0xJQ1lfVU5TUEVDSUZJRUQQ
-        ABIgChxDQU5DRUxMQVRJT05fUE9MSUNZX0ZMRVhJQkxFEAESIAocQ0FOQ0VMTEFUSU9OX1BPTElDWV9NT0RFUkFURRACEh4K
-        GkNBTkNFTExBVElPTl9QT0xJQ1lfU1RSSUNUEAMy1AQKD1Byb3BlcnR5U2VydmljZRJfCg5DcmVhdGVQcm9wZXJ0eRIlLm1h
-        cmtldHBsYWNlLnYxLkNyZWF0ZVByb3BlcnR5UmVxdWVzdBomLm1hcmtldHBsYWNlLnYxLkNyZWF0ZVByb3BlcnR5UmVzcG9u
-        c2USVgoLR2V0UHJvcGVydHkSIi5tYXJrZXRwbGFjZS52MS5HZXRQcm9wZXJ0eVJlcXVlc3QaIy5tYXJrZXRwbGFjZS52MS5H
-        ZXRQcm9wZXJ0eVJlc3BvbnNlEl8KDlVwZGF0ZVByb3BlcnR5EiUubWFya2V0cGxhY2UudjEuVXBkYXRlUHJvcGVydHlSZXF1
-        ZXN0GiYubWFya2V0cGxhY2UudjEuVXBkYXRlUHJvcGVydHlSZXNwb25zZRJfCg5EZWxldGVQcm9wZXJ0eRIlLm1hcmtldHBs
-        YWNlLnYxLkRlbGV0ZVByb3BlcnR5UmVxdWVzdBomLm1hcmtldHBsYWNlLnYxLkRlbGV0ZVByb3BlcnR5UmVzcG9uc2USXwoO
-        TGlzdFByb3BlcnRpZXMSJS5tYXJrZXRwbGFjZS52MS5MaXN0UHJvcGVydGllc1JlcXVlc3QaJi5tYXJrZXRwbGFjZS52MS5M
-        aXN0UHJvcGVydGllc1Jlc3BvbnNlEmUKEFNlYXJjaFByb3BlcnRpZXMSJy5tYXJrZXRwbGFjZS52MS5TZWFyY2hQcm9wZXJ0
-        aWVzUmVxdWVzdBooLm1hcmtldHBsYWNlLnYxLlNlYXJjaFByb3BlcnRpZXNSZXNwb25zZWIGcHJvdG8z
+        ZVRva2VuEhoKCGN1cnJlbmN5GAkgASgJUghjdXJyZW5jeRIdCgptaW5fcmF0aW5nGAogASgBUgltaW5SYXRpbmcSNgoIb3Jk
+        ZXJfYnkYCyABKA4yGy5tYXJrZXRwbGFjZS52MS5TZWFyY2hPcmRlclIHb3JkZXJCeSJ8ChhTZWFyY2hQcm9wZXJ0aWVzUmVz
+        cG9uc2USOAoKcHJvcGVydGllcxgBIAMoCzIYLm1hcmtldHBsYWNlLnYxLlByb3BlcnR5Ugpwcm9wZXJ0aWVzEiYKD25leHRf
+        cGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tlbipfCgtCb29raW5nTW9kZRIcChhCT09LSU5HX01PREVfVU5TUEVDSUZJ
+        RUQQABIYChRCT09LSU5HX01PREVfSU5TVEFOVBABEhgKFEJPT0tJTkdfTU9ERV9SRVFVRVNUEAIqnQEKEkNhbmNlbGxhdGlv
+        blBvbGljeRIjCh9DQU5DRUxMQVRJT05fUE9MSUNZX1VOU1BFQ0lGSUVEEAASIAocQ0FOQ0VMTEFUSU9OX1BPTElDWV9GTEVY
+        SUJMRRABEiAKHENBTkNFTExBVElPTl9QT0xJQ1lfTU9ERVJBVEUQAhIeChpDQU5DRUxMQVRJT05fUE9MSUNZX1NUUklDVBAD
+        KnUKC1NlYXJjaE9yZGVyEhwKGFNFQVJDSF9PUkRFUl9VTlNQRUNJRklFRBAAEhYKElNFQVJDSF9PUkRFUl9QUklDRRABEhcK
+        E1NFQVJDSF9PUkRFUl9SQVRJTkcQAhIXChNTRUFSQ0hfT1JERVJfTkVXRVNUEAMy1AQKD1Byb3BlcnR5U2VydmljZRJfCg5D
+        cmVhdGVQcm9wZXJ0eRIlLm1hcmtldHBsYWNlLnYxLkNyZWF0ZVByb3BlcnR5UmVxdWVzdBomLm1hcmtldHBsYWNlLnYxLkNy
+        ZWF0ZVByb3BlcnR5UmVzcG9uc2USVgoLR2V0UHJvcGVydHkSIi5tYXJrZXRwbGFjZS52MS5HZXRQcm9wZXJ0eVJlcXVlc3Qa
+        Iy5tYXJrZXRwbGFjZS52MS5HZXRQcm9wZXJ0eVJlc3BvbnNlEl8KDlVwZGF0ZVByb3BlcnR5EiUubWFya2V0cGxhY2UudjEu
+        VXBkYXRlUHJvcGVydHlSZXF1ZXN0GiYubWFya2V0cGxhY2UudjEuVXBkYXRlUHJvcGVydHlSZXNwb25zZRJfCg5EZWxldGVQ
+        cm9wZXJ0eRIlLm1hcmtldHBsYWNlLnYxLkRlbGV0ZVByb3BlcnR5UmVxdWVzdBomLm1hcmtldHBsYWNlLnYxLkRlbGV0ZVBy
+        b3BlcnR5UmVzcG9uc2USXwoOTGlzdFByb3BlcnRpZXMSJS5tYXJrZXRwbGFjZS52MS5MaXN0UHJvcGVydGllc1JlcXVlc3Qa
+        Ji5tYXJrZXRwbGFjZS52MS5MaXN0UHJvcGVydGllc1Jlc3BvbnNlEmUKEFNlYXJjaFByb3BlcnRpZXMSJy5tYXJrZXRwbGFj
+        ZS52MS5TZWFyY2hQcm9wZXJ0aWVzUmVxdWVzdBooLm1hcmtldHBsYWNlLnYxLlNlYXJjaFByb3BlcnRpZXNSZXNwb25zZWIG
+        cHJvdG8z
         """),
     ProtoFile(
       name: "marketplace/v1/users.proto",

@@ -23,6 +23,16 @@ public struct Marketplace_V1_CancellationPolicy: RawRepresentable, Hashable, Sen
   public static let strict = Self(rawValue: 3)
 }
 
+/// The proto enum `SearchOrder`: open, so unknown values are kept.
+public struct Marketplace_V1_SearchOrder: RawRepresentable, Hashable, Sendable {
+  public var rawValue: Int32
+  public init(rawValue: Int32) { self.rawValue = rawValue }
+  public static let unspecified = Self(rawValue: 0)
+  public static let price = Self(rawValue: 1)
+  public static let rating = Self(rawValue: 2)
+  public static let newest = Self(rawValue: 3)
+}
+
 /// The proto message `marketplace.v1.Coordinates`.
 public enum Marketplace_V1_Coordinates: ProtoMessage {
   public static let fullName = "marketplace.v1.Coordinates"
@@ -1112,6 +1122,7 @@ public enum Marketplace_V1_SearchPropertiesRequest: ProtoMessage {
       case 1: try scanner.checkString(field, "city")
       case 2: try scanner.checkString(field, "country")
       case 8: try scanner.checkString(field, "page_token")
+      case 9: try scanner.checkString(field, "currency")
       default: try scanner.skip(field)
       }
     }
@@ -1138,6 +1149,12 @@ public enum Marketplace_V1_SearchPropertiesRequest: ProtoMessage {
     public var pageSize: Int32 { cPointer.pointee.page_size }
 
     public var pageToken: String { ProtoRuntime.string(cPointer.pointee.page_token) }
+
+    public var currency: String { ProtoRuntime.string(cPointer.pointee.currency) }
+
+    public var minRating: Double { cPointer.pointee.min_rating }
+
+    public var orderBy: Marketplace_V1_SearchOrder { Marketplace_V1_SearchOrder(rawValue: ProtoRuntime.int32(cPointer.pointee.order_by)) }
   }
 
   /// Fills a `marketplace.v1.SearchPropertiesRequest` in an arena; it packs straight into the outbound frame.
@@ -1209,6 +1226,21 @@ public enum Marketplace_V1_SearchPropertiesRequest: ProtoMessage {
     public var pageToken: String {
       get { view.pageToken }
       nonmutating set { cPointer.pointee.page_token = cArena.copyCString(newValue) }
+    }
+
+    public var currency: String {
+      get { view.currency }
+      nonmutating set { cPointer.pointee.currency = cArena.copyCString(newValue) }
+    }
+
+    public var minRating: Double {
+      get { view.minRating }
+      nonmutating set { cPointer.pointee.min_rating = newValue }
+    }
+
+    public var orderBy: Marketplace_V1_SearchOrder {
+      get { view.orderBy }
+      nonmutating set { cPointer.pointee.order_by = ProtoRuntime.cEnum(newValue.rawValue) }
     }
   }
 }

@@ -95,45 +95,63 @@ extension Marketplace_V1_CancellationPolicy {
 }
 
 extension Marketplace_V1_SearchPropertiesRequest.View {
-  /// The search asked for, or INVALID_ARGUMENT naming the first field that is wrong.
-  func propertySearch() throws(RPCError) -> PropertySearch {
-    var search = PropertySearch()
-    if !city.isEmpty { search.city = try Validate.text(city, field: "city", maxBytes: 200) }
-    if !country.isEmpty { search.country = try Validate.countryCode(country, field: "country") }
-    if minPricePerNightMinor != 0 {
-      guard minPricePerNightMinor > 0 else { throw .invalidArgument("min_price_per_night_minor must not be negative") }
-      search.minPricePerNightMinor = minPricePerNightMinor
+  var domainRequest: SearchListings.Request {
+    var request = SearchListings.Request()
+    request.city = city
+    request.country = country
+    request.currency = currency
+    request.minPricePerNightMinor = minPricePerNightMinor
+    request.maxPricePerNightMinor = maxPricePerNightMinor
+    request.guests = Int(guests)
+    if let stay {
+      request.stay = (stay.start.map(\.dateInput), stay.end.map(\.dateInput))
     }
-    if maxPricePerNightMinor != 0 {
-      guard maxPricePerNightMinor > 0 else { throw .invalidArgument("max_price_per_night_minor must not be negative") }
-      search.maxPricePerNightMinor = maxPricePerNightMinor
-    }
-    if let min = search.minPricePerNightMinor, let max = search.maxPricePerNightMinor, min > max {
-      throw .invalidArgument("min_price_per_night_minor is above max_price_per_night_minor")
-    }
-    guard guests >= 0 else { throw .invalidArgument("guests must not be negative") }
-    search.guests = max(1, Int(guests))
-    if let stay { search.stay = try stay.dateRange(field: "stay") }
-    guard (0...PropertySearch.maximumLimit).contains(Int(pageSize)) else {
-      throw .invalidArgument("page_size must be between 1 and \(PropertySearch.maximumLimit) (0 means 20)")
-    }
-    search.limit = pageSize == 0 ? 20 : Int(pageSize)
-    if !pageToken.isEmpty { search.after = try PropertySearch.Cursor(pageToken: pageToken) }
-    return search
+    request.minRating = minRating
+    request.order = orderBy.requested
+    request.pageSize = pageSize
+    return request
   }
 }
 
-extension PropertySearch.Cursor {
-  /// `next_page_token`: opaque to clients; the last listing's price and id.
-  var pageToken: String { Base64.encode(Array("p1:\(pricePerNightMinor):\(id)".utf8)) }
+extension Marketplace_V1_LocalDate.View {
+  var dateInput: SearchListings.DateInput {
+    SearchListings.DateInput(year: Int(year), month: Int(month), day: Int(day))
+  }
+}
 
-  init(pageToken: String) throws(RPCError) {
-    let invalid = RPCError.invalidArgument("page_token is not one this server issued")
-    guard let bytes = Base64.decode(pageToken) else { throw invalid }
-    let parts = String(decoding: bytes, as: UTF8.self).split(separator: ":", omittingEmptySubsequences: false)
-    guard parts.count == 3, parts[0] == "p1", let price = Int64(parts[1]), let id = PropertyID(parts[2]) else {
-      throw invalid
+extension Marketplace_V1_SearchOrder {
+  var requested: Requested<PropertySearch.Order> {
+    switch self {
+    case .unspecified: .unspecified
+    case .price: .value(.price)
+    case .rating: .value(.rating)
+    case .newest: .value(.newest)
+    default: .unrecognized
     }
-    self.init(pricePerNightMinor: price, id: id)
+  }
+}
+
+extension PropertySearch.Cursor: PageCursor {
+  /// A tag byte for the order, the sort key (8 bytes), the id (16).
+  var bytes: [UInt8] {
+    switch self {
+    case .price(let price, let id): [0] + CursorBytes.int64(price) + CursorBytes.uuid(id.uuid)
+    case .rating(let rating, let id):
+      [1] + CursorBytes.int64(Int64(bitPattern: rating.bitPattern)) + CursorBytes.uuid(id.uuid)
+    case .newest(let createdAt, let id):
+      [2] + CursorBytes.int64(createdAt.microsecondsSinceEpoch) + CursorBytes.uuid(id.uuid)
+    }
+  }
+
+  init?(bytes: [UInt8]) {
+    guard bytes.count == 25 else { return nil }
+    let key = CursorBytes.int64(bytes[1..<9])
+    let id = PropertyID(CursorBytes.uuid(bytes[9..<25]))
+    switch bytes[0] {
+    case 0: self = .price(key, id)
+    case 1: self = .rating(Double(bitPattern: UInt64(bitPattern: key)), id)
+    case 2: self = .newest(Timestamp(microsecondsSinceEpoch: key), id)
+    default: return nil
+    }
   }
 }

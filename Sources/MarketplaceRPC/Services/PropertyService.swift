@@ -110,7 +110,14 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
     _ request: Marketplace_V1_SearchPropertiesRequest.View, context: ServerContext,
     response: Marketplace_V1_SearchPropertiesResponse.Builder
   ) async throws {
-    var search = try request.propertySearch()
+    var search = try SearchListings.validate(request.domainRequest)
+    if !request.pageToken.isEmpty {
+      let cursor: PropertySearch.Cursor = try pageTokens.cursor(request.pageToken, query: search.queryKey)
+      guard cursor.order == search.order else {
+        throw ValidationError(field: "page_token", rule: "is not a token this server issued for this query")
+      }
+      search.after = cursor
+    }
     // One more than asked tells whether another page follows.
     let pageSize = search.limit
     search.limit += 1
@@ -118,8 +125,8 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
     let page = found.prefix(pageSize)
     for property in page { response.addProperties().fill(from: property) }
     if found.count > pageSize, let last = page.last {
-      response.nextPageToken =
-        PropertySearch.Cursor(pricePerNightMinor: last.pricePerNight.amountMinor, id: last.id).pageToken
+      response.nextPageToken = pageTokens.token(
+        for: PropertySearch.Cursor(after: last, in: search.order), query: search.queryKey)
     }
   }
 }

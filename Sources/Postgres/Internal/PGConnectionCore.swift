@@ -287,6 +287,13 @@ final class PGConnectionCore: @unchecked Sendable {
     try cancel.beginStatement(checkCancel: checkCancel)
     defer { cancel.endStatement() }
     do {
+      if sql.isPlannedPerExecution {
+        let types = sql.bindings.types.map(\.rawValue)
+        return try check(
+          Self.withParameters(sql.bindings) { count, values, lengths, formats in
+            PQexecParams(connection, sql.text, count, types, values, lengths, formats, 0)
+          })
+      }
       let name = try preparedStatementName(for: sql, connection)
       let result = Self.withParameters(sql.bindings) { count, values, lengths, formats in
         PQexecPrepared(connection, name, count, values, lengths, formats, 0)

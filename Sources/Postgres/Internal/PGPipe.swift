@@ -165,6 +165,11 @@ final class PGPipe {
       break
     }
     for sql in statements {
+      if sql.isPlannedPerExecution {
+        guard sendUnprepared(sql, connection) else { return false }
+        expect(.command(collect: true))
+        continue
+      }
       let key = StatementKey(text: sql.text, types: sql.bindings.types)
       var name = prepared[key] ?? pendingPrepares[key]
       if name == nil {
@@ -193,10 +198,12 @@ final class PGPipe {
     return flush()
   }
 
-  /// Sends a statement without preparing it (BEGIN, COMMIT, settings: text of the program's).
+  /// Sends a statement without preparing it (BEGIN, COMMIT, settings, and statements planned per
+  /// execution).
   private func sendUnprepared(_ sql: SQL, _ connection: OpaquePointer) -> Bool {
-    PGConnectionCore.withParameters(sql.bindings) { count, values, lengths, formats in
-      PQsendQueryParams(connection, sql.text, count, nil, values, lengths, formats, 0)
+    let types = sql.bindings.types.map(\.rawValue)
+    return PGConnectionCore.withParameters(sql.bindings) { count, values, lengths, formats in
+      PQsendQueryParams(connection, sql.text, count, types, values, lengths, formats, 0)
     } == 1
   }
 

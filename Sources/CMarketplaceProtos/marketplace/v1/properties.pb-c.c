@@ -1411,7 +1411,7 @@ const ProtobufCMessageDescriptor marketplace__v1__get_property_response__descrip
   (ProtobufCMessageInit) marketplace__v1__get_property_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor marketplace__v1__search_properties_request__field_descriptors[8] =
+static const ProtobufCFieldDescriptor marketplace__v1__search_properties_request__field_descriptors[11] =
 {
   {
     "city",
@@ -1509,13 +1509,52 @@ static const ProtobufCFieldDescriptor marketplace__v1__search_properties_request
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "currency",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__SearchPropertiesRequest, currency),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_rating",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__SearchPropertiesRequest, min_rating),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "order_by",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Marketplace__V1__SearchPropertiesRequest, order_by),
+    &marketplace__v1__search_order__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned marketplace__v1__search_properties_request__field_indices_by_name[] = {
   0,   /* field[0] = city */
   1,   /* field[1] = country */
+  8,   /* field[8] = currency */
   4,   /* field[4] = guests */
   3,   /* field[3] = max_price_per_night_minor */
   2,   /* field[2] = min_price_per_night_minor */
+  9,   /* field[9] = min_rating */
+  10,   /* field[10] = order_by */
   6,   /* field[6] = page_size */
   7,   /* field[7] = page_token */
   5,   /* field[5] = stay */
@@ -1523,7 +1562,7 @@ static const unsigned marketplace__v1__search_properties_request__field_indices_
 static const ProtobufCIntRange marketplace__v1__search_properties_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor marketplace__v1__search_properties_request__descriptor =
 {
@@ -1533,7 +1572,7 @@ const ProtobufCMessageDescriptor marketplace__v1__search_properties_request__des
   "Marketplace__V1__SearchPropertiesRequest",
   "marketplace.v1",
   sizeof(Marketplace__V1__SearchPropertiesRequest),
-  8,
+  11,
   marketplace__v1__search_properties_request__field_descriptors,
   marketplace__v1__search_properties_request__field_indices_by_name,
   1,  marketplace__v1__search_properties_request__number_ranges,
@@ -1651,6 +1690,38 @@ const ProtobufCEnumDescriptor marketplace__v1__cancellation_policy__descriptor =
   marketplace__v1__cancellation_policy__enum_values_by_name,
   1,
   marketplace__v1__cancellation_policy__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue marketplace__v1__search_order__enum_values_by_number[4] =
+{
+  { "SEARCH_ORDER_UNSPECIFIED", "MARKETPLACE__V1__SEARCH_ORDER__SEARCH_ORDER_UNSPECIFIED", 0 },
+  { "SEARCH_ORDER_PRICE", "MARKETPLACE__V1__SEARCH_ORDER__SEARCH_ORDER_PRICE", 1 },
+  { "SEARCH_ORDER_RATING", "MARKETPLACE__V1__SEARCH_ORDER__SEARCH_ORDER_RATING", 2 },
+  { "SEARCH_ORDER_NEWEST", "MARKETPLACE__V1__SEARCH_ORDER__SEARCH_ORDER_NEWEST", 3 },
+};
+static const ProtobufCIntRange marketplace__v1__search_order__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex marketplace__v1__search_order__enum_values_by_name[4] =
+{
+  { "SEARCH_ORDER_NEWEST", 3 },
+  { "SEARCH_ORDER_PRICE", 1 },
+  { "SEARCH_ORDER_RATING", 2 },
+  { "SEARCH_ORDER_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor marketplace__v1__search_order__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "marketplace.v1.SearchOrder",
+  "SearchOrder",
+  "Marketplace__V1__SearchOrder",
+  "marketplace.v1",
+  4,
+  marketplace__v1__search_order__enum_values_by_number,
+  4,
+  marketplace__v1__search_order__enum_values_by_name,
+  1,
+  marketplace__v1__search_order__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCMethodDescriptor marketplace__v1__property_service__method_descriptors[6] =

@@ -78,6 +78,28 @@ typedef enum _Marketplace__V1__CancellationPolicy {
   MARKETPLACE__V1__CANCELLATION_POLICY__CANCELLATION_POLICY_STRICT = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MARKETPLACE__V1__CANCELLATION_POLICY)
 } Marketplace__V1__CancellationPolicy;
+/*
+ * How search results are ordered.
+ */
+typedef enum _Marketplace__V1__SearchOrder {
+  /*
+   * PRICE
+   */
+  MARKETPLACE__V1__SEARCH_ORDER__SEARCH_ORDER_UNSPECIFIED = 0,
+  /*
+   * Cheapest per night first (then by id).
+   */
+  MARKETPLACE__V1__SEARCH_ORDER__SEARCH_ORDER_PRICE = 1,
+  /*
+   * Highest average rating first (listings without reviews count as 0), then by id, descending.
+   */
+  MARKETPLACE__V1__SEARCH_ORDER__SEARCH_ORDER_RATING = 2,
+  /*
+   * Most recently listed first, then by id, descending.
+   */
+  MARKETPLACE__V1__SEARCH_ORDER__SEARCH_ORDER_NEWEST = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MARKETPLACE__V1__SEARCH_ORDER)
+} Marketplace__V1__SearchOrder;
 
 /* --- messages --- */
 
@@ -324,19 +346,17 @@ struct  Marketplace__V1__SearchPropertiesRequest
    */
   char *country;
   /*
-   * inclusive, minor units; 0: no lower bound
+   * Inclusive bounds on the nightly price, in minor units of `currency` (required with a bound);
+   * 0: no bound.
    */
   int64_t min_price_per_night_minor;
-  /*
-   * inclusive, minor units; 0: no upper bound
-   */
   int64_t max_price_per_night_minor;
   /*
    * party size; 0 means 1
    */
   int32_t guests;
   /*
-   * only listings free for the whole stay
+   * only listings free for the whole stay (at most 365 nights)
    */
   Marketplace__V1__DateRange *stay;
   /*
@@ -344,20 +364,35 @@ struct  Marketplace__V1__SearchPropertiesRequest
    */
   int32_t page_size;
   /*
-   * next_page_token of the previous page; empty: first page
+   * next_page_token of the previous page, with every other field unchanged (page_size may
+   * change); a token from another query is INVALID_ARGUMENT.
    */
   char *page_token;
+  /*
+   * ISO 4217: only listings priced in this currency. Required with a price bound, since amounts
+   * in different currencies do not compare (10,000 minor units are ¥10,000 or €100).
+   */
+  char *currency;
+  /*
+   * 0..5: only listings whose average rating is at least this (a listing without reviews counts
+   * as 0, so any minimum above 0 leaves it out); 0: any.
+   */
+  double min_rating;
+  /*
+   * unspecified: PRICE
+   */
+  Marketplace__V1__SearchOrder order_by;
 };
 #define MARKETPLACE__V1__SEARCH_PROPERTIES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&marketplace__v1__search_properties_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, NULL, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, MARKETPLACE__V1__SEARCH_ORDER__SEARCH_ORDER_UNSPECIFIED }
 
 
 struct  Marketplace__V1__SearchPropertiesResponse
 {
   ProtobufCMessage base;
   /*
-   * by price per night, then id
+   * in `order_by` order
    */
   size_t n_properties;
   Marketplace__V1__Property **properties;
@@ -755,6 +790,7 @@ void marketplace__v1__property_service__search_properties(ProtobufCService *serv
 
 extern const ProtobufCEnumDescriptor    marketplace__v1__booking_mode__descriptor;
 extern const ProtobufCEnumDescriptor    marketplace__v1__cancellation_policy__descriptor;
+extern const ProtobufCEnumDescriptor    marketplace__v1__search_order__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__v1__coordinates__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__v1__property__descriptor;
 extern const ProtobufCMessageDescriptor marketplace__v1__create_property_request__descriptor;
