@@ -105,7 +105,8 @@ let package = Package(
     // The marketplace's storage: the schema migrations (shipped as resources), the repositories
     // (every SQL statement the API issues) and the seeder.
     .target(
-      name: "MarketplaceStorage", dependencies: ["MarketplaceCore", "Postgres"],
+      name: "MarketplaceStorage",
+      dependencies: ["MarketplaceCore", "Postgres", "Caching", .product(name: "Logging", package: "swift-log")],
       resources: [.copy("Migrations")], swiftSettings: strictSwift),
 
     // The gRPC face of the marketplace: request views -> domain values -> repositories ->

@@ -2,7 +2,7 @@ public import Credentials
 public import Logging
 public import MarketplaceCore
 import MarketplaceProtos
-import MarketplaceStorage
+public import MarketplaceStorage
 public import Postgres
 public import RPCCore
 
@@ -17,6 +17,7 @@ public enum MarketplaceServices {
     public var passwords: PasswordHasher
     public var clock: any WallClock
     public var timeZones: any TimeZoneDirectory
+    public var cache: MarketplaceCache
     /// The key page tokens are sealed with (`loadPageTokenKey`), the same in every process.
     public var pageTokenKey: [UInt8]
     public var users: UserService.Settings
@@ -24,12 +25,13 @@ public enum MarketplaceServices {
 
     public init(
       database: PGClient, passwords: PasswordHasher, clock: any WallClock, timeZones: any TimeZoneDirectory,
-      pageTokenKey: [UInt8], users: UserService.Settings, logger: Logger
+      cache: MarketplaceCache, pageTokenKey: [UInt8], users: UserService.Settings, logger: Logger
     ) {
       self.database = database
       self.passwords = passwords
       self.clock = clock
       self.timeZones = timeZones
+      self.cache = cache
       self.pageTokenKey = pageTokenKey
       self.users = users
       self.logger = logger
@@ -39,13 +41,17 @@ public enum MarketplaceServices {
   public static func register(with router: inout RPCRouter, _ dependencies: Dependencies) {
     let database = DatabaseAccess(client: dependencies.database, logger: dependencies.logger)
     var services = RPCRouter()
+    let cache = dependencies.cache
     UserService(
-      database: database, passwords: dependencies.passwords, clock: dependencies.clock, settings: dependencies.users
+      database: database, passwords: dependencies.passwords, cache: cache, clock: dependencies.clock,
+      settings: dependencies.users
     ).registerMethods(with: &services)
     PropertyService(
-      database: database, timeZones: dependencies.timeZones, pageTokens: PageTokens(key: dependencies.pageTokenKey)
+      database: database, cache: cache, timeZones: dependencies.timeZones,
+      pageTokens: PageTokens(key: dependencies.pageTokenKey)
     ).registerMethods(with: &services)
-    router.register(contentsOf: services, interceptor: CallerResolver(database: database))
+    router.register(
+      contentsOf: services, interceptor: CallerResolver(database: database, cache: cache, clock: dependencies.clock))
   }
 }
 

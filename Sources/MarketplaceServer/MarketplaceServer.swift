@@ -4,6 +4,7 @@ import HTTP2Transport
 public import Logging
 import MarketplaceCore
 import MarketplaceRPC
+import MarketplaceStorage
 import NIOCore
 import Postgres
 import RPCCore
@@ -102,6 +103,12 @@ struct MarketplaceServer: AsyncParsableCommand {
   @Option(help: "Hours an access token from Login stays valid.")
   var sessionLifetimeHours = 24
 
+  @Option(help: "Bytes of memory for cached listings and sessions (0 turns the cache off).")
+  var cacheBytes = MarketplaceCache.Config().capacityBytes
+
+  @Option(help: "Seconds a listing is served from the cache at most (0: until a write changes it).")
+  var cachePropertyTtlSeconds = 0
+
   @Option(help: "Failed sign-ins for one email, within the throttle window, before its next ones are refused.")
   var signInFailuresPerEmail = SignIn.ThrottlePolicy().failuresPerEmail
 
@@ -115,6 +122,9 @@ struct MarketplaceServer: AsyncParsableCommand {
   func validate() throws {
     guard passwordHashThreads > 0 else { throw ValidationError("--password-hash-threads must be positive") }
     guard passwordHashQueue >= 0 else { throw ValidationError("--password-hash-queue must not be negative") }
+    guard cacheBytes >= 0, cachePropertyTtlSeconds >= 0 else {
+      throw ValidationError("--cache-bytes and --cache-property-ttl-seconds must not be negative")
+    }
     guard sessionLifetimeHours > 0 else { throw ValidationError("--session-lifetime-hours must be positive") }
     guard signInFailuresPerEmail > 0, signInFailuresPerAddress > 0, signInThrottleWindowSeconds > 0 else {
       throw ValidationError(
@@ -176,8 +186,12 @@ struct MarketplaceServer: AsyncParsableCommand {
       try? await database.close()
       throw error
     }
+    let cache = MarketplaceCache(
+      config: .init(
+        capacityBytes: cacheBytes,
+        propertyTimeToLive: cachePropertyTtlSeconds > 0 ? .seconds(cachePropertyTtlSeconds) : nil))
     let dependencies = MarketplaceServices.Dependencies(
-      database: client, passwords: passwords, clock: SystemWallClock(), timeZones: SystemTimeZones(),
+      database: client, passwords: passwords, clock: SystemWallClock(), timeZones: SystemTimeZones(), cache: cache,
       pageTokenKey: pageTokenKey,
       users: .init(
         sessionLifetime: .seconds(sessionLifetimeHours * 3600),
@@ -195,6 +209,7 @@ struct MarketplaceServer: AsyncParsableCommand {
       DatabaseHealthMonitor(
         connection: database.connection, health: health, services: databaseServices,
         interval: .milliseconds(500), logger: logger),
+      CacheInvalidationListener(cache: cache, client: client, logger: logger),
       server,
     ]
     let group = ServiceGroup(

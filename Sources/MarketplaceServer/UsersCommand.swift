@@ -33,8 +33,10 @@ struct UsersCommand: AsyncParsableCommand {
       let database = try await database.open(logger: logger)
       let pool = database.toolPool(connections: 1, logger: logger)
       let role = User.Role(rawValue: role)!
-      let updated = try await pool.withConnection { session -> User? in
+      let updated = try await pool.withTransaction { session -> User? in
         guard let user = try session.run(UserRepository.find(email: email)) else { return nil }
+        // Every server drops the account's cached sessions (at commit), so the new role applies at once.
+        _ = try session.run(MarketplaceCache.notify(.user(user.id)))
         return try session.run(UserRepository.updateRole(id: user.id, role: role))
       }
       await pool.close()

@@ -1,18 +1,25 @@
 import Credentials
 public import Logging
-import MarketplaceCore
-import MarketplaceStorage
+public import MarketplaceCore
+public import MarketplaceStorage
 public import RPCCore
 
 /// Resolves each call's caller from its `authorization: Bearer <token>` metadata, once, before
 /// the handler runs; the handler reads it as `context.caller`. No metadata: anonymous. A token
 /// that is malformed, unknown, expired or revoked ends the call with UNAUTHENTICATED, also on
 /// methods that allow anonymous callers: a client with a dead token should learn it at once.
+///
+/// Sessions come from the cache when it has them (a revoked one leaves it at once, in every
+/// process), else from the database.
 public struct CallerResolver: ServerInterceptor {
   let database: DatabaseAccess
+  let cache: MarketplaceCache
+  let clock: any WallClock
 
-  public init(database: DatabaseAccess) {
+  public init(database: DatabaseAccess, cache: MarketplaceCache, clock: any WallClock) {
     self.database = database
+    self.cache = cache
+    self.clock = clock
   }
 
   public func intercept(_ context: ServerContext) async throws {
@@ -24,10 +31,15 @@ public struct CallerResolver: ServerInterceptor {
     guard values.count == 1, case .string(let header) = values[0], let digest = Self.tokenDigest(header) else {
       throw AuthenticationError()
     }
-    guard let (session, user) = try await database.run(context, UserRepository.activeSession(tokenHash: digest)) else {
-      throw AuthenticationError()
+    let session = try await cache.session(tokenDigest: digest, now: clock.now) {
+      try await database.run(context, UserRepository.activeSession(tokenHash: digest)).map { session, user in
+        MarketplaceCache.Session(
+          principal: Principal(userID: user.id, role: user.role, sessionID: session.id), expiresAt: session.expiresAt)
+      }
     }
-    context[CallerKey.self] = .user(Principal(userID: user.id, role: user.role, sessionID: session.id))
+    guard let session else { throw AuthenticationError() }
+    context[CallerKey.self] = .user(session.principal)
+    context[TokenDigestKey.self] = digest
   }
 
   /// The digest of the token in `Bearer <token>` (the scheme is case-insensitive, RFC 7235).
@@ -40,6 +52,11 @@ public struct CallerResolver: ServerInterceptor {
 
 enum CallerKey: ServerContextKey {
   typealias Value = Caller
+}
+
+/// The digest of the call's bearer token, when it has one (what Logout invalidates).
+enum TokenDigestKey: ServerContextKey {
+  typealias Value = [UInt8]
 }
 
 extension ServerContext {

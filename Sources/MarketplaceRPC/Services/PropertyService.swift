@@ -1,18 +1,22 @@
 public import Credentials
 public import MarketplaceCore
 public import MarketplaceProtos
-import MarketplaceStorage
+public import MarketplaceStorage
 public import RPCCore
 
 /// `marketplace.v1.PropertyService`: hosts create and manage listings; anyone reads and searches
 /// them. Who may do what is `AccessPolicy`'s; what a valid listing is, `ListingRules`'.
 public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
   let database: DatabaseAccess
+  let cache: MarketplaceCache
   let timeZones: any TimeZoneDirectory
   let pageTokens: PageTokens
 
-  public init(database: DatabaseAccess, timeZones: any TimeZoneDirectory, pageTokens: PageTokens) {
+  public init(
+    database: DatabaseAccess, cache: MarketplaceCache, timeZones: any TimeZoneDirectory, pageTokens: PageTokens
+  ) {
     self.database = database
+    self.cache = cache
     self.timeZones = timeZones
     self.pageTokens = pageTokens
   }
@@ -36,7 +40,7 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
     let id = try ValidationError.checking("property_id") { () throws(RuleViolation) in
       try PropertyID(validating: request.propertyId)
     }
-    let property = try await database.run(context, PropertyRepository.find(id: id))
+    let property = try await cache.property(id) { try await database.run(context, PropertyRepository.find(id: id)) }
     try AccessPolicy.check(.read, by: context.caller, on: property, id: id)
     response.property.fill(from: property!)
   }
@@ -56,8 +60,10 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
       current: current!.listing, timeZones: timeZones)
     var property = current!
     if !change.fields.isEmpty {
-      guard let updated = try await database.run(context, PropertyRepository.update(id: id, listing: change.listing))
-      else { throw AccessError.notFound(what: "listing \(id)") }  // deleted meanwhile
+      let (updated, _) = try await database.run(
+        context, PropertyRepository.update(id: id, listing: change.listing), MarketplaceCache.notify(.property(id)))
+      cache.apply(.property(id))
+      guard let updated else { throw AccessError.notFound(what: "listing \(id)") }  // deleted meanwhile
       property = updated
     }
     response.property.fill(from: property)
@@ -80,8 +86,9 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
       let upcoming = try await tx.run(
         BookingRepository.countUpcoming(propertyID: id, timeZone: current!.terms.timeZone))
       try DeleteListing.check(upcomingBookings: upcoming)
-      _ = try await tx.run(PropertyRepository.delete(id: id))
+      _ = try await tx.run(PropertyRepository.delete(id: id), MarketplaceCache.notify(.property(id)))
     }
+    cache.apply(.property(id))
   }
 
   public func listProperties(

@@ -1,7 +1,7 @@
 public import Credentials
 public import MarketplaceCore
 public import MarketplaceProtos
-import MarketplaceStorage
+public import MarketplaceStorage
 public import RPCCore
 
 /// `marketplace.v1.UserService`: registration, sign-in, the caller's own profile.
@@ -24,13 +24,18 @@ public struct UserService: Marketplace_V1_UserService.ServiceProtocol {
 
   let database: DatabaseAccess
   let passwords: PasswordHasher
+  let cache: MarketplaceCache
   let clock: any WallClock
   let settings: Settings
   let signInGuard: SignInGuard
 
-  public init(database: DatabaseAccess, passwords: PasswordHasher, clock: any WallClock, settings: Settings) {
+  public init(
+    database: DatabaseAccess, passwords: PasswordHasher, cache: MarketplaceCache, clock: any WallClock,
+    settings: Settings
+  ) {
     self.database = database
     self.passwords = passwords
+    self.cache = cache
     self.clock = clock
     self.settings = settings
     self.signInGuard = SignInGuard(policy: settings.throttle)
@@ -70,7 +75,10 @@ public struct UserService: Marketplace_V1_UserService.ServiceProtocol {
     response: Marketplace_V1_LogoutResponse.Builder
   ) async throws {
     let caller = try context.caller.signedIn()
-    _ = try await database.run(context, UserRepository.revokeSession(id: caller.sessionID))
+    let invalidation = MarketplaceCache.Invalidation.session(tokenDigest: context[TokenDigestKey.self] ?? [])
+    _ = try await database.run(
+      context, UserRepository.revokeSession(id: caller.sessionID), MarketplaceCache.notify(invalidation))
+    cache.apply(invalidation)
   }
 
   public func getProfile(
@@ -115,7 +123,9 @@ public struct UserService: Marketplace_V1_UserService.ServiceProtocol {
     let passwordHash = try await passwords.hash(newPassword)
     _ = try await database.transaction(
       context, UserRepository.updatePasswordHash(id: caller.userID, passwordHash: passwordHash),
-      UserRepository.revokeSessions(userID: caller.userID, except: caller.sessionID))
+      UserRepository.revokeSessions(userID: caller.userID, except: caller.sessionID),
+      MarketplaceCache.notify(.user(caller.userID)))
+    cache.apply(.user(caller.userID))
   }
 
   /// The signed-in caller's account.
