@@ -100,7 +100,11 @@ let package = Package(
       swiftSettings: strictSwift),
 
     // The in-process cache (in place of Redis): an LRU bounded by bytes, sharded behind locks.
-    .target(name: "Caching", swiftSettings: strictSwift),
+    // Its generic types are specialized in the targets that use them (cross-module optimization):
+    // unspecialized, every lookup paid runtime generic-metadata look-ups.
+    .target(
+      name: "Caching",
+      swiftSettings: strictSwift + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]),
 
     // The marketplace's storage: the schema migrations (shipped as resources), the repositories
     // (every SQL statement the API issues) and the seeder.

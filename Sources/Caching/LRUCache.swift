@@ -7,27 +7,6 @@
 ///
 /// Not thread-safe: `ShardedCache` puts each one behind a lock.
 public struct LRUCache<Key: Hashable, Value> {
-  /// Counts since creation.
-  public struct Counters: Equatable, Sendable {
-    public var hits = 0
-    public var misses = 0
-    /// Entries removed to make room.
-    public var evictions = 0
-    /// Entries found past their expiry.
-    public var expirations = 0
-
-    public init() {}
-
-    static func + (lhs: Counters, rhs: Counters) -> Counters {
-      var sum = lhs
-      sum.hits += rhs.hits
-      sum.misses += rhs.misses
-      sum.evictions += rhs.evictions
-      sum.expirations += rhs.expirations
-      return sum
-    }
-  }
-
   private struct Slot {
     var key: Key
     var value: Value
@@ -43,7 +22,7 @@ public struct LRUCache<Key: Hashable, Value> {
 
   public let capacityBytes: Int
   public private(set) var totalCost = 0
-  public private(set) var counters = Counters()
+  public private(set) var counters = CacheCounters()
   private var index: [Key: Int] = [:]
   private var slots: [Slot?] = []
   private var free: [Int] = []
@@ -59,13 +38,14 @@ public struct LRUCache<Key: Hashable, Value> {
 
   public var count: Int { index.count }
 
-  /// The value for `key` (now the most recently used), or nil if absent or expired at `now`.
-  public mutating func get(_ key: Key, now: ContinuousClock.Instant) -> Value? {
+  /// The value for `key` (now the most recently used), or nil if absent or expired at `now`
+  /// (read only for an entry that expires: clocks cost a system call).
+  public mutating func get(_ key: Key, now: @autoclosure () -> ContinuousClock.Instant) -> Value? {
     guard let position = index[key], let slot = slots[position] else {
       counters.misses += 1
       return nil
     }
-    if let expiresAt = slot.expiresAt, now >= expiresAt {
+    if let expiresAt = slot.expiresAt, now() >= expiresAt {
       counters.expirations += 1
       counters.misses += 1
       remove(at: position)
@@ -189,5 +169,26 @@ public struct LRUCache<Key: Hashable, Value> {
       precondition(newer == tail, "tail is not the list's end")
       precondition(seen == index.count && cost == totalCost && totalCost <= capacityBytes, "counts disagree")
     #endif
+  }
+}
+
+/// What a cache did since it was created.
+public struct CacheCounters: Equatable, Sendable {
+  public var hits = 0
+  public var misses = 0
+  /// Entries removed to make room.
+  public var evictions = 0
+  /// Entries found past their expiry.
+  public var expirations = 0
+
+  public init() {}
+
+  static func + (lhs: CacheCounters, rhs: CacheCounters) -> CacheCounters {
+    var sum = lhs
+    sum.hits += rhs.hits
+    sum.misses += rhs.misses
+    sum.evictions += rhs.evictions
+    sum.expirations += rhs.expirations
+    return sum
   }
 }

@@ -42,8 +42,7 @@ public final class ShardedCache<Key: Hashable & Sendable, Value: Sendable>: Send
   }
 
   public func get(_ key: Key) -> Value? {
-    let now = clock()
-    return shards[shard(of: key)].mutex.withLock { $0.cache.get(key, now: now) }
+    shards[shard(of: key)].mutex.withLock { $0.cache.get(key, now: clock()) }
   }
 
   /// Taken before reading what may fill `key`.
@@ -93,8 +92,8 @@ public final class ShardedCache<Key: Hashable & Sendable, Value: Sendable>: Send
   }
 
   /// Hits, misses, evictions and expirations so far, over all shards.
-  public var counters: LRUCache<Key, Value>.Counters {
-    shards.reduce(into: LRUCache<Key, Value>.Counters()) { sum, shard in
+  public var counters: CacheCounters {
+    shards.reduce(into: CacheCounters()) { sum, shard in
       sum = sum + shard.mutex.withLock { $0.cache.counters }
     }
   }

@@ -1,7 +1,7 @@
 public import Credentials
 public import Logging
 public import MarketplaceCore
-import MarketplaceProtos
+public import MarketplaceProtos
 public import MarketplaceStorage
 public import Postgres
 public import RPCCore
@@ -46,10 +46,17 @@ public enum MarketplaceServices {
       database: database, passwords: dependencies.passwords, cache: cache, clock: dependencies.clock,
       settings: dependencies.users
     ).registerMethods(with: &services)
-    PropertyService(
+    let properties = PropertyService(
       database: database, cache: cache, timeZones: dependencies.timeZones,
-      pageTokens: PageTokens(key: dependencies.pageTokenKey)
-    ).registerMethods(with: &services)
+      pageTokens: PageTokens(key: dependencies.pageTokenKey))
+    properties.registerMethods(with: &services)
+    // A cached listing is answered on the event loop, with no task.
+    services.registerUnary(
+      Marketplace_V1_PropertyService.Method.getProperty, Marketplace_V1_GetPropertyRequest.self,
+      Marketplace_V1_GetPropertyResponse.self, replacing: true, inlineFirst: properties.getPropertyFromMemory
+    ) { request, context, response in
+      try await properties.getProperty(request, context: context, response: response)
+    }
     router.register(
       contentsOf: services, interceptor: CallerResolver(database: database, cache: cache, clock: dependencies.clock))
   }

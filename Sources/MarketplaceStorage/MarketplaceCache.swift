@@ -50,8 +50,15 @@ public final class MarketplaceCache: Sendable {
   /// The NOTIFY channel invalidations travel on.
   public static let channel = "marketplace_cache"
 
+  /// A cached listing, and its encoding for the wire when the reader supplied one (so that a
+  /// hit costs no re-encoding).
+  public struct Listing: Sendable {
+    public var property: Property
+    public var encoded: [UInt8]
+  }
+
   public let config: Config
-  let properties: ShardedCache<PropertyID, Property>
+  let properties: ShardedCache<PropertyID, Listing>
   let sessions: ShardedCache<[UInt8], Session>
   private let isServing = Atomic<Bool>(false)
 
@@ -66,20 +73,26 @@ public final class MarketplaceCache: Sendable {
 
   // MARK: Reads
 
-  /// The listing `id` from memory, else from `load` (storing what it finds).
-  public func property(_ id: PropertyID, load: () async throws -> Property?) async throws -> Property? {
+  /// The listing `id` from memory, else from `load`, storing what it finds with its encoding
+  /// (`encode`, the reader's wire form).
+  public func property(
+    _ id: PropertyID, encode: (Property) -> [UInt8] = { _ in [] }, load: () async throws -> Property?
+  ) async throws -> Property? {
     guard isServingReads else { return try await load() }
-    if let cached = properties.get(id) { return cached }
+    if let cached = properties.get(id) { return cached.property }
     let ticket = properties.ticket(for: id)
     guard let property = try await load() else { return nil }
     if isServingReads {
-      properties.set(id, property, cost: Self.cost(of: property), ticket: ticket, timeToLive: config.propertyTimeToLive)
+      let listing = Listing(property: property, encoded: encode(property))
+      properties.set(
+        id, listing, cost: Self.cost(of: property) + listing.encoded.count, ticket: ticket,
+        timeToLive: config.propertyTimeToLive)
     }
     return property
   }
 
   /// The listing `id` if memory has it (and may serve it).
-  public func cachedProperty(_ id: PropertyID) -> Property? {
+  public func cachedProperty(_ id: PropertyID) -> Listing? {
     isServingReads ? properties.get(id) : nil
   }
 
@@ -147,9 +160,7 @@ public final class MarketplaceCache: Sendable {
   }
 
   /// Hits, misses, evictions and expirations, for listings and for sessions.
-  public var counters:
-    (properties: LRUCache<PropertyID, Property>.Counters, sessions: LRUCache<[UInt8], Session>.Counters)
-  {
+  public var counters: (properties: CacheCounters, sessions: CacheCounters) {
     (properties.counters, sessions.counters)
   }
 

@@ -112,6 +112,43 @@ struct ServerCallTests {
     #expect(parts == [.message([3, 2, 1], compressed: true), .status(.ok, [:])])
   }
 
+  @Test("an inline-first unary call answers inline when it can, else from its task")
+  func inlineFirst() async {
+    // Answered inline (the body would answer [0]).
+    let inline = await Self.run(
+      .unaryInlineFirst(
+        inline: { message, _ in EchoBytes(bytes: Self.bytes(of: message)) },
+        body: { _, _ in EchoBytes(bytes: [0]) })
+    ) { call in
+      Self.send([4, 2], to: call)
+      call.receiveEnd()
+    }
+    #expect(inline == [.message([4, 2], compressed: true), .status(.ok, [:])])
+    // Declined inline: the async body answers.
+    let fallback = await Self.run(
+      .unaryInlineFirst(
+        inline: { _, _ in nil },
+        body: { message, _ in
+          await Task.yield()
+          return EchoBytes(bytes: Self.bytes(of: message).reversed())
+        })
+    ) { call in
+      Self.send([4, 2], to: call)
+      call.receiveEnd()
+    }
+    #expect(fallback == [.message([2, 4], compressed: true), .status(.ok, [:])])
+    // An inline error ends the call; the body never runs.
+    let failed = await Self.run(
+      .unaryInlineFirst(
+        inline: { _, _ in throw RPCError(code: .invalidArgument, message: "bad") },
+        body: { _, _ in EchoBytes(bytes: [0]) })
+    ) { call in
+      Self.send([1], to: call)
+      call.receiveEnd()
+    }
+    #expect(failed == [.status(Status(code: .invalidArgument, message: "bad"), [:])])
+  }
+
   @Test("an async unary call answers, with trailing metadata")
   func asyncUnary() async {
     let parts = await Self.run(

@@ -14,7 +14,8 @@ public enum AccessPolicy {
   public static func check(_ act: ListingAct, by caller: Caller, on listing: Property?, id: PropertyID? = nil)
     throws(AccessError)
   {
-    let notFound = AccessError.notFound(what: "listing \(id.map(\.description) ?? "")")
+    // Built only when thrown: reads of a listing are the hot path.
+    var notFound: AccessError { .notFound(what: "listing \(id.map(\.description) ?? "")") }
     if act == .read {
       guard let listing, !listing.isDeleted else { throw notFound }
       return

@@ -28,3 +28,19 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
       + ":\(zeroPadded(seconds % 60, 2)).\(zeroPadded(Int(ofDay % 1_000_000), 6))Z"
   }
 }
+
+extension Timestamp {
+  /// This instant plus `duration` (whole microseconds).
+  public func adding(_ duration: Duration) -> Timestamp {
+    let (seconds, attoseconds) = duration.components
+    return Timestamp(
+      microsecondsSinceEpoch: microsecondsSinceEpoch + seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
+  }
+
+  /// This instant without its fraction of a second (towards the past).
+  public var truncatedToSeconds: Timestamp {
+    let micros = microsecondsSinceEpoch
+    let remainder = ((micros % 1_000_000) + 1_000_000) % 1_000_000
+    return Timestamp(microsecondsSinceEpoch: micros - remainder)
+  }
+}

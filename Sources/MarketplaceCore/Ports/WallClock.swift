@@ -3,12 +3,3 @@
 public protocol WallClock: Sendable {
   var now: Timestamp { get }
 }
-
-extension Timestamp {
-  /// This instant plus `duration` (whole microseconds).
-  public func adding(_ duration: Duration) -> Timestamp {
-    let (seconds, attoseconds) = duration.components
-    return Timestamp(
-      microsecondsSinceEpoch: microsecondsSinceEpoch + seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
-  }
-}

@@ -33,6 +33,26 @@ extension RPCRouter {
     if replacing { replace(entry) } else { register(entry) }
   }
 
+  /// A unary method that first tries `inline` on the connection's event loop, with no task: it
+  /// returns the response (an `EncodedMessage` kept in memory, say), or nil when only the async
+  /// `handler` can answer, which then runs as for `registerUnary`.
+  public mutating func registerUnary<Request: ProtoMessage, Response: ProtoMessage>(
+    _ method: MethodDescriptor, _: Request.Type, _: Response.Type, replacing: Bool = false,
+    inlineFirst inline: @escaping @Sendable (Request.View, ServerContext) throws -> (any MessageSerializer)?,
+    _ handler: @escaping @Sendable (Request.View, ServerContext, Response.Builder) async throws -> Void
+  ) {
+    let entry = RPCHandler(
+      method: method, decode: { bytes, arena throws(MessageDecodingError) in try Request.decode(bytes, arena: arena) },
+      body: .unaryInlineFirst(
+        inline: { message, context in try inline(Request.view(of: message), context) },
+        body: { message, context in
+          let response = Response.builder(in: message.arena)
+          try await handler(Request.view(of: message), context, response)
+          return response
+        }))
+    if replacing { replace(entry) } else { register(entry) }
+  }
+
   public mutating func registerServerStreaming<Request: ProtoMessage, Response: ProtoMessage>(
     _ method: MethodDescriptor, _: Request.Type, _: Response.Type,
     _ handler: @escaping @Sendable (Request.View, ServerContext, ResponseMessages<Response>) async throws -> Void

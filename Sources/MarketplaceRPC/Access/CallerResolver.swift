@@ -23,14 +23,8 @@ public struct CallerResolver: ServerInterceptor {
   }
 
   public func intercept(_ context: ServerContext) async throws {
-    let values = context.requestMetadata["authorization"]
-    guard !values.isEmpty else {
-      context[CallerKey.self] = .anonymous
-      return
-    }
-    guard values.count == 1, case .string(let header) = values[0], let digest = Self.tokenDigest(header) else {
-      throw AuthenticationError()
-    }
+    guard try !interceptInline(context) else { return }
+    let digest = try Self.tokenDigest(in: context)!
     let session = try await cache.session(tokenDigest: digest, now: clock.now) {
       try await database.run(context, UserRepository.activeSession(tokenHash: digest)).map { session, user in
         MarketplaceCache.Session(
@@ -40,6 +34,28 @@ public struct CallerResolver: ServerInterceptor {
     guard let session else { throw AuthenticationError() }
     context[CallerKey.self] = .user(session.principal)
     context[TokenDigestKey.self] = digest
+  }
+
+  /// Resolves the caller without waiting when it can: no token (anonymous: nothing is stored,
+  /// so a public read allocates nothing here), or a session in memory.
+  public func interceptInline(_ context: ServerContext) throws -> Bool {
+    if context[CallerKey.self] != nil { return true }  // resolved by an earlier attempt
+    guard let digest = try Self.tokenDigest(in: context) else { return true }
+    guard let session = cache.cachedSession(tokenDigest: digest, now: clock.now) else { return false }
+    context[CallerKey.self] = .user(session.principal)
+    context[TokenDigestKey.self] = digest
+    return true
+  }
+
+  /// The digest of the call's bearer token; nil without `authorization` metadata, and
+  /// `AuthenticationError` when it is malformed or given twice.
+  static func tokenDigest(in context: ServerContext) throws(AuthenticationError) -> [UInt8]? {
+    let values = context.requestMetadata["authorization"]
+    guard !values.isEmpty else { return nil }
+    guard values.count == 1, case .string(let header) = values[0], let digest = tokenDigest(header) else {
+      throw AuthenticationError()
+    }
+    return digest
   }
 
   /// The digest of the token in `Bearer <token>` (the scheme is case-insensitive, RFC 7235).
@@ -60,7 +76,8 @@ enum TokenDigestKey: ServerContextKey {
 }
 
 extension ServerContext {
-  /// Who makes this call (resolved by `CallerResolver` before the handler).
+  /// Who makes this call (resolved by `CallerResolver` before the handler; a call without a
+  /// token is anonymous).
   var caller: Caller { self[CallerKey.self] ?? .anonymous }
 
   /// The client's address without its port ("ipv4:127.0.0.1"): what sign-in throttling counts by.

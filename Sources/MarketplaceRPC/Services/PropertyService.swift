@@ -40,9 +40,31 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
     let id = try ValidationError.checking("property_id") { () throws(RuleViolation) in
       try PropertyID(validating: request.propertyId)
     }
-    let property = try await cache.property(id) { try await database.run(context, PropertyRepository.find(id: id)) }
+    let property = try await cache.property(id, encode: Self.encodedResponse) {
+      try await database.run(context, PropertyRepository.find(id: id))
+    }
     try AccessPolicy.check(.read, by: context.caller, on: property, id: id)
     response.property.fill(from: property!)
+  }
+
+  /// `GetProperty` from memory, on the event loop with no task: the response as it was encoded
+  /// when the listing was cached, or nil when it is not, and `getProperty` answers.
+  public func getPropertyFromMemory(
+    _ request: Marketplace_V1_GetPropertyRequest.View, context: ServerContext
+  ) throws -> (any MessageSerializer)? {
+    let id = try ValidationError.checking("property_id") { () throws(RuleViolation) in
+      try PropertyID(validating: request.propertyId)
+    }
+    guard let cached = cache.cachedProperty(id) else { return nil }
+    try AccessPolicy.check(.read, by: context.caller, on: cached.property, id: id)
+    return EncodedMessage(cached.encoded)
+  }
+
+  /// A `GetPropertyResponse` holding `property`, serialized.
+  static func encodedResponse(_ property: Property) -> [UInt8] {
+    let response = Marketplace_V1_GetPropertyResponse.builder(in: Arena.make())
+    response.property.fill(from: property)
+    return response.serializedBytes()
   }
 
   public func updateProperty(

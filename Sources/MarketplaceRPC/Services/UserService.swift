@@ -64,7 +64,8 @@ public struct UserService: Marketplace_V1_UserService.ServiceProtocol {
     let session = try await database.run(
       context,
       UserRepository.insertSession(
-        id: .random(), userID: user.id, tokenHash: token.digest, expiresAt: clock.now.adding(settings.sessionLifetime)))
+        id: .random(), userID: user.id, tokenHash: token.digest,
+        expiresAt: clock.now.adding(settings.sessionLifetime).truncatedToSeconds))
     response.accessToken = token.token
     response.expiresAt.fill(from: session.expiresAt)
     response.user.fill(from: user)

@@ -11,6 +11,19 @@ public protocol MessageSerializer {
   func serialize(into destination: UnsafeMutableRawPointer)
 }
 
+/// A message already serialized (a response kept in memory, say): its bytes go out as they are.
+public struct EncodedMessage: MessageSerializer, Sendable {
+  public let bytes: [UInt8]
+
+  public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+  public var serializedSize: Int { bytes.count }
+
+  public func serialize(into destination: UnsafeMutableRawPointer) {
+    bytes.withUnsafeBytes { if let base = $0.baseAddress { destination.copyMemory(from: base, byteCount: $0.count) } }
+  }
+}
+
 /// Decodes request bytes into a message in an arena, or says why it cannot.
 public typealias MessageDecoder =
   @Sendable (UnsafeRawBufferPointer, Arena) throws(MessageDecodingError) -> UnsafeMutableRawPointer

@@ -10,6 +10,12 @@ public final class RPCHandler: Sendable {
     /// with no task and no thread hop.
     case inlineUnary(@Sendable (InboundMessage, ServerContext) throws -> any MessageSerializer)
     case unary(@Sendable (InboundMessage, ServerContext) async throws -> any MessageSerializer)
+    /// A unary call that first tries to answer on the connection's event loop, with no task (from
+    /// memory, say): `inline` returns nil when it would have to wait, and `body` then runs as for
+    /// `.unary`. `inline` must not have effects `body` would repeat.
+    case unaryInlineFirst(
+      inline: @Sendable (InboundMessage, ServerContext) throws -> (any MessageSerializer)?,
+      body: @Sendable (InboundMessage, ServerContext) async throws -> any MessageSerializer)
     case serverStreaming(@Sendable (InboundMessage, ServerContext, ResponseWriter) async throws -> Void)
     case clientStreaming(@Sendable (RequestStream, ServerContext) async throws -> any MessageSerializer)
     case bidirectionalStreaming(
@@ -29,7 +35,7 @@ public final class RPCHandler: Sendable {
   /// Whether the client sends one message (unary and server streaming).
   public var hasSingleRequest: Bool {
     switch body {
-    case .inlineUnary, .unary, .serverStreaming: true
+    case .inlineUnary, .unary, .unaryInlineFirst, .serverStreaming: true
     case .clientStreaming, .bidirectionalStreaming: false
     }
   }

@@ -62,7 +62,7 @@ public final class ServerCall {
         try await body(requests, context, writer)
         call.finish(Status.ok)
       }
-    case .inlineUnary, .unary, .serverStreaming:
+    case .inlineUnary, .unary, .unaryInlineFirst, .serverStreaming:
       break
     }
   }
@@ -122,6 +122,18 @@ public final class ServerCall {
     case .unary(let body):
       runTask { call, context in
         call.complete(with: try await body(request, context))
+      }
+    case .unaryInlineFirst(let inline, let body):
+      do {
+        if let response = try inline(request, context) {
+          complete(with: response)
+        } else {
+          runTask { call, context in
+            call.complete(with: try await body(request, context))
+          }
+        }
+      } catch {
+        fail(error)
       }
     case .serverStreaming(let body):
       let writer = ResponseWriter(call: self)

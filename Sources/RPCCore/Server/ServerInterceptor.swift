@@ -3,19 +3,36 @@
 /// context (``ServerContextKey``) or end the call by throwing, before any handler code runs.
 public protocol ServerInterceptor: Sendable {
   func intercept(_ context: ServerContext) async throws
+
+  /// The same work, done at once on the event loop if it needs no waiting: true when done, false
+  /// when only `intercept` can do it. Lets a call answered from memory stay on the loop.
+  func interceptInline(_ context: ServerContext) throws -> Bool
+}
+
+extension ServerInterceptor {
+  public func interceptInline(_ context: ServerContext) throws -> Bool { false }
 }
 
 extension RPCHandler {
-  /// This handler, with `interceptor` run first. Inline handlers become ordinary unary ones: an
-  /// interceptor may wait.
+  /// This handler, with `interceptor` run first. Inline handlers stay inline while the
+  /// interceptor can work inline too, and run as a task when it has to wait.
   public func intercepted(by interceptor: some ServerInterceptor) -> RPCHandler {
     let intercepted: Body
     switch body {
     case .inlineUnary(let handler):
-      intercepted = .unary { message, context in
-        try await interceptor.intercept(context)
-        return try handler(message, context)
-      }
+      intercepted = .unaryInlineFirst(
+        inline: { message, context in try interceptor.interceptInline(context) ? try handler(message, context) : nil },
+        body: { message, context in
+          try await interceptor.intercept(context)
+          return try handler(message, context)
+        })
+    case .unaryInlineFirst(let inline, let handler):
+      intercepted = .unaryInlineFirst(
+        inline: { message, context in try interceptor.interceptInline(context) ? try inline(message, context) : nil },
+        body: { message, context in
+          try await interceptor.intercept(context)
+          return try await handler(message, context)
+        })
     case .unary(let handler):
       intercepted = .unary { message, context in
         try await interceptor.intercept(context)
