@@ -51,10 +51,16 @@ public final class MarketplaceCache: Sendable {
   public static let channel = "marketplace_cache"
 
   /// A cached listing, and its encoding for the wire when the reader supplied one (so that a
-  /// hit costs no re-encoding).
-  public struct Listing: Sendable {
-    public var property: Property
-    public var encoded: [UInt8]
+  /// hit costs no re-encoding). A class: a hit hands out one reference, not a copy of a dozen
+  /// strings.
+  public final class Listing: Sendable {
+    public let property: Property
+    public let encoded: [UInt8]
+
+    init(property: Property, encoded: [UInt8]) {
+      self.property = property
+      self.encoded = encoded
+    }
   }
 
   public let config: Config

@@ -51,7 +51,9 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
   }
 
   public subscript(key: String) -> [MetadataValue] {
-    let key = key.lowercased()
+    guard !storage.isEmpty else { return [] }  // most requests carry none: no work, no allocation
+    let key =
+      key.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) ? key.lowercased() : key
     return storage.filter { $0.key == key }.map(\.value)
   }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import uuid
 
 import grpc
 import pytest
@@ -166,7 +167,8 @@ def test_update_applies_the_mask_and_keeps_the_listing_whole(people, listings, p
 
 
 def test_authorization_matrix(people, listings, channel, pb):
-    """Every caller x every method: who gets OK, and what the others get."""
+    """Every caller x every method of PropertyService and UserService: who gets OK, and what the
+    others get."""
     users = pb.users_pb2
     user_stub = pb.users_pb2_grpc.UserServiceStub(channel)
     denied, hidden, signed_out = "PERMISSION_DENIED", "NOT_FOUND", "UNAUTHENTICATED"
@@ -200,8 +202,22 @@ def test_authorization_matrix(people, listings, channel, pb):
             metadata=metadata(token), timeout=RPC_TIMEOUT),
             {**dict.fromkeys(people.tokens, denied), "anonymous": signed_out}),
     }
+    accounts = Accounts(channel, pb)
+    methods["Register"] = (lambda token: user_stub.Register(
+        users.RegisterRequest(email=f"matrix.{uuid.uuid4().hex[:10]}@example.com", password="correct horse battery",
+                              display_name="Matrix"), metadata=metadata(token), timeout=RPC_TIMEOUT),
+        dict.fromkeys(people.tokens, OK))
+    methods["Login"] = (lambda token: user_stub.Login(
+        users.LoginRequest(email=people.users["guest"].email, password="correct horse battery"),
+        metadata=metadata(token), timeout=RPC_TIMEOUT), dict.fromkeys(people.tokens, OK))
     got = {(method, who): outcome(lambda: call(token)) for method, (call, _) in methods.items()
            for who, token in people.tokens.items()}
+    # Logout ends the session it is called with: each caller signs out a session of its own.
+    methods["Logout"] = (None, {**dict.fromkeys(people.tokens, OK), "anonymous": signed_out})
+    for who, user in [("anonymous", None), *people.users.items()]:
+        token = accounts.login(user.email).access_token if user else None
+        got[("Logout", who)] = outcome(lambda: user_stub.Logout(
+            users.LogoutRequest(), metadata=metadata(token), timeout=RPC_TIMEOUT))
     want = {(method, who): expected[who] for method, (_, expected) in methods.items() for who in people.tokens}
     assert got == want
 
