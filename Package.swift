@@ -107,14 +107,14 @@ let package = Package(
       swiftSettings: strictSwift + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]),
 
     // The marketplace's storage: the schema migrations (shipped as resources), the repositories
-    // (every SQL statement the API issues) and the seeder.
+    // (every SQL statement the API issues), the cache of reads with its invalidation, and the seeder.
     .target(
       name: "MarketplaceStorage",
       dependencies: ["MarketplaceCore", "Postgres", "Caching", .product(name: "Logging", package: "swift-log")],
       resources: [.copy("Migrations")], swiftSettings: strictSwift),
 
-    // The gRPC face of the marketplace: request views -> domain values -> repositories ->
-    // response builders, and the statuses for each failure.
+    // The gRPC face of the marketplace: thin handlers (request view -> use case -> repositories ->
+    // response builder), the caller's resolution, and the statuses for each domain failure.
     .target(
       name: "MarketplaceRPC",
       dependencies: [

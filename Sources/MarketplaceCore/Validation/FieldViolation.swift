@@ -85,4 +85,9 @@ extension Identifier {
     guard let id = Self(text) else { throw RuleViolation("must be a UUID") }
     self = id
   }
+
+  /// Parses the id in the request field `field`, or names the field.
+  public init(_ text: String, field: String) throws(ValidationError) {
+    self = try ValidationError.checking(field) { () throws(RuleViolation) in try Self(validating: text) }
+  }
 }

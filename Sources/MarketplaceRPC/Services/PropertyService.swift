@@ -37,9 +37,7 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
     _ request: Marketplace_V1_GetPropertyRequest.View, context: ServerContext,
     response: Marketplace_V1_GetPropertyResponse.Builder
   ) async throws {
-    let id = try ValidationError.checking("property_id") { () throws(RuleViolation) in
-      try PropertyID(validating: request.propertyId)
-    }
+    let id = try PropertyID(request.propertyId, field: "property_id")
     let property = try await cache.property(id, encode: Self.encodedResponse) {
       try await database.run(context, PropertyRepository.find(id: id))
     }
@@ -52,9 +50,7 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
   public func getPropertyFromMemory(
     _ request: Marketplace_V1_GetPropertyRequest.View, context: ServerContext
   ) throws -> (any MessageSerializer)? {
-    let id = try ValidationError.checking("property_id") { () throws(RuleViolation) in
-      try PropertyID(validating: request.propertyId)
-    }
+    let id = try PropertyID(request.propertyId, field: "property_id")
     guard let cached = cache.cachedProperty(id) else { return nil }
     try AccessPolicy.check(.read, by: context.caller, on: cached.property, id: id)
     return EncodedMessage(cached.encoded)
@@ -72,9 +68,7 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
     response: Marketplace_V1_UpdatePropertyResponse.Builder
   ) async throws {
     _ = try context.caller.signedIn()
-    let id = try ValidationError.checking("property.id") { () throws(RuleViolation) in
-      try PropertyID(validating: request.property?.id ?? "")
-    }
+    let id = try PropertyID(request.property?.id ?? "", field: "property.id")
     let current = try await database.run(context, PropertyRepository.find(id: id))
     try AccessPolicy.check(.update, by: context.caller, on: current, id: id)
     let change = try UpdateListing.validate(
@@ -97,9 +91,7 @@ public struct PropertyService: Marketplace_V1_PropertyService.ServiceProtocol {
     response: Marketplace_V1_DeletePropertyResponse.Builder
   ) async throws {
     _ = try context.caller.signedIn()
-    let id = try ValidationError.checking("property_id") { () throws(RuleViolation) in
-      try PropertyID(validating: request.propertyId)
-    }
+    let id = try PropertyID(request.propertyId, field: "property_id")
     try await database.withTransaction(context) { tx in
       // Locked: a booking being made (which locks the listing to share) waits for this, or
       // this for it, so the count below cannot miss one.
