@@ -1,7 +1,7 @@
 public import Credentials
 public import Logging
 public import MarketplaceCore
-public import MarketplaceProtos
+import MarketplaceProtos
 public import MarketplaceStorage
 public import Postgres
 public import RPCCore

@@ -1,5 +1,4 @@
 import Credentials
-public import Logging
 public import MarketplaceCore
 public import MarketplaceStorage
 public import RPCCore
