@@ -1,13 +1,17 @@
-/// A guest's stay at a property.
-///
-/// Lifecycle: pending → confirmed (paid) | cancelled (incl. unpaid expiry);
-/// confirmed → cancelled (before check-in) | completed (after check-out).
+/// A guest's stay at a property. Its lifecycle is `BookingLifecycle`'s.
 public struct Booking: Hashable, Sendable {
   public enum Status: String, Hashable, Sendable, CaseIterable {
     case pending, confirmed, cancelled, completed
+    /// Paid, on a request-to-book listing: waiting for the host to accept or decline.
+    case awaitingHost = "awaiting_host"
+    /// Declined by the host (or unanswered in time): refunded in full.
+    case declined
 
-    /// Whether the booking holds its dates (no other active booking may overlap it).
-    public var holdsDates: Bool { self == .pending || self == .confirmed }
+    /// Whether the booking holds its dates (no other live booking may overlap it).
+    public var holdsDates: Bool { self == .pending || self == .awaitingHost || self == .confirmed }
+
+    /// Whether nothing more can happen to it.
+    public var isFinal: Bool { self == .cancelled || self == .completed || self == .declined }
   }
 
   public var id: BookingID
