@@ -77,6 +77,8 @@ public struct PGBindings: Sendable {
       return String(bytes.reduce(Int64(bytes.first.map { $0 >= 0x80 ? -1 : 0 } ?? 0)) { $0 << 8 | Int64($1) })
     case .bool:
       return bytes.first == 1 ? "true" : "false"
+    case .float8 where bytes.count == 8:
+      return String(Double(bitPattern: bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }))
     default:
       let hex = bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }
       return "\\x" + hex.joined()

@@ -21,6 +21,12 @@ struct SQLTests {
     #expect(query.bindings.count == 0)
   }
 
+  @Test("bound values print as the literals psql and pgbench take (the benchmark's scripts)")
+  func literals() {
+    let query: SQL = "SELECT \(Int64(-42)), \(4.5), \(-0.25), \(true), \("Paris"), \([UInt8]([1, 255]))"
+    #expect((0..<6).map { query.bindings.literal(at: $0) } == ["-42", "4.5", "-0.25", "true", "Paris", "\\x01ff"])
+  }
+
   @Test("nil binds NULL and still takes a placeholder")
   func null() {
     let phone: String? = nil
