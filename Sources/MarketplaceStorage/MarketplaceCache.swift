@@ -82,7 +82,7 @@ public final class MarketplaceCache: Sendable {
   /// The listing `id` from memory, else from `load`, storing what it finds with its encoding
   /// (`encode`, the reader's wire form).
   public func property(
-    _ id: PropertyID, encode: (Property) -> [UInt8] = { _ in [] }, load: () async throws -> Property?
+    _ id: PropertyID, encode: (Property) -> [UInt8], load: () async throws -> Property?
   ) async throws -> Property? {
     guard isServingReads else { return try await load() }
     if let cached = properties.get(id) { return cached.property }

@@ -22,8 +22,7 @@ public struct CallerResolver: ServerInterceptor {
   }
 
   public func intercept(_ context: ServerContext) async throws {
-    guard try !interceptInline(context) else { return }
-    let digest = try Self.tokenDigest(in: context)!
+    guard let digest = try resolveInline(context) else { return }
     let session = try await cache.session(tokenDigest: digest, now: clock.now) {
       try await database.run(context, UserRepository.activeSession(tokenHash: digest)).map { session, user in
         MarketplaceCache.Session(
@@ -38,12 +37,17 @@ public struct CallerResolver: ServerInterceptor {
   /// Resolves the caller without waiting when it can: no token (anonymous: nothing is stored,
   /// so a public read allocates nothing here), or a session in memory.
   public func interceptInline(_ context: ServerContext) throws -> Bool {
-    if context[CallerKey.self] != nil { return true }  // resolved by an earlier attempt
-    guard let digest = try Self.tokenDigest(in: context) else { return true }
-    guard let session = cache.cachedSession(tokenDigest: digest, now: clock.now) else { return false }
+    try resolveInline(context) == nil
+  }
+
+  /// Resolves what needs no waiting; returns the token digest still to look up, if any.
+  private func resolveInline(_ context: ServerContext) throws -> [UInt8]? {
+    if context[CallerKey.self] != nil { return nil }  // resolved by an earlier attempt
+    guard let digest = try Self.tokenDigest(in: context) else { return nil }
+    guard let session = cache.cachedSession(tokenDigest: digest, now: clock.now) else { return digest }
     context[CallerKey.self] = .user(session.principal)
     context[TokenDigestKey.self] = digest
-    return true
+    return nil
   }
 
   /// The digest of the call's bearer token; nil without `authorization` metadata, and

@@ -70,13 +70,6 @@ public struct DatabaseAccess: Sendable {
     }
   }
 
-  private func mappedError<each T>(_ error: PGError, _ queries: repeat PGQuery<each T>) -> (any Error)? {
-    for query in repeat each queries {
-      if let mapped = query.mappedError(for: error) { return mapped }
-    }
-    return nil
-  }
-
   /// The status for a database failure. Server messages are never forwarded nor logged (they
   /// quote data); errors a handler should have turned into a domain answer (a constraint, say)
   /// are INTERNAL, logged by SQLSTATE, constraint and statement.
@@ -137,10 +130,15 @@ public struct DatabaseTransaction: Sendable {
     do {
       return try await transaction.run(repeat each queries)
     } catch {
-      for query in repeat each queries {
-        if let mapped = query.mappedError(for: error) { throw mapped }
-      }
-      throw error
+      throw mappedError(error, repeat each queries) ?? error
     }
   }
+}
+
+/// The domain error the first of `queries` that maps `error`'s constraint stands for, if any.
+private func mappedError<each T>(_ error: PGError, _ queries: repeat PGQuery<each T>) -> (any Error)? {
+  for query in repeat each queries {
+    if let mapped = query.mappedError(for: error) { return mapped }
+  }
+  return nil
 }

@@ -20,19 +20,10 @@ extension RPCHandler {
     let intercepted: Body
     switch body {
     case .inlineUnary(let handler):
-      intercepted = .unaryInlineFirst(
-        inline: { message, context in try interceptor.interceptInline(context) ? try handler(message, context) : nil },
-        body: { message, context in
-          try await interceptor.intercept(context)
-          return try handler(message, context)
-        })
+      // An inline handler is an inline-first one whose inline attempt always answers.
+      intercepted = Self.inlineFirst(interceptor, inline: handler) { message, context in try handler(message, context) }
     case .unaryInlineFirst(let inline, let handler):
-      intercepted = .unaryInlineFirst(
-        inline: { message, context in try interceptor.interceptInline(context) ? try inline(message, context) : nil },
-        body: { message, context in
-          try await interceptor.intercept(context)
-          return try await handler(message, context)
-        })
+      intercepted = Self.inlineFirst(interceptor, inline: inline, body: handler)
     case .unary(let handler):
       intercepted = .unary { message, context in
         try await interceptor.intercept(context)
@@ -55,6 +46,20 @@ extension RPCHandler {
       }
     }
     return RPCHandler(method: method, decode: decode, body: intercepted)
+  }
+
+  /// Inline while the interceptor can work inline; else the interceptor, then `body`, in a task.
+  private static func inlineFirst(
+    _ interceptor: some ServerInterceptor,
+    inline: @escaping @Sendable (InboundMessage, ServerContext) throws -> (any MessageSerializer)?,
+    body: @escaping @Sendable (InboundMessage, ServerContext) async throws -> any MessageSerializer
+  ) -> Body {
+    .unaryInlineFirst(
+      inline: { message, context in try interceptor.interceptInline(context) ? try inline(message, context) : nil },
+      body: { message, context in
+        try await interceptor.intercept(context)
+        return try await body(message, context)
+      })
   }
 }
 
