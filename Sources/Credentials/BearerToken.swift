@@ -34,12 +34,7 @@ public struct BearerToken: Sendable {
   }
 
   private static func digest(ofWellFormed token: String) -> [UInt8] {
-    _ = Sodium.initialized
-    var out = [UInt8](repeating: 0, count: 32)
-    let input = Array(token.utf8)
-    let status = crypto_generichash(&out, out.count, input, UInt64(input.count), nil, 0)
-    precondition(status == 0, "crypto_generichash failed")
-    return out
+    Digest.blake2b256(Array(token.utf8))
   }
 
   private static func isBase64URL(_ byte: UInt8) -> Bool {

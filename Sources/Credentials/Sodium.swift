@@ -19,3 +19,14 @@ public enum Secrets {
     }
   }
 }
+
+/// BLAKE2b-256 (libsodium's `crypto_generichash`): fingerprints of secrets and requests.
+public enum Digest {
+  public static func blake2b256(_ input: [UInt8]) -> [UInt8] {
+    _ = Sodium.initialized
+    var out = [UInt8](repeating: 0, count: 32)
+    let status = crypto_generichash(&out, out.count, input, UInt64(input.count), nil, 0)
+    precondition(status == 0, "crypto_generichash failed")
+    return out
+  }
+}

@@ -119,7 +119,30 @@ struct MarketplaceServer: AsyncParsableCommand {
   @Option(help: "Seconds a failed sign-in counts against its email and address.")
   var signInThrottleWindowSeconds = Int(SignIn.ThrottlePolicy().window.components.seconds)
 
+  @Option(help: "Minutes a new booking holds its dates while it waits for its payment.")
+  var paymentWindowMinutes = Int(BookingService.Settings().paymentWindow.components.seconds / 60)
+
+  @Option(help: "Hours a paid request-to-book waits for the host before it is declined and refunded.")
+  var hostAnswerWindowHours = Int(BookingService.Settings().hostAnswerWindow.components.seconds / 3600)
+
+  @Option(help: "Days after check-out during which the guest may review a stay.")
+  var reviewWindowDays = 14
+
+  @Option(help: "Seconds between sweeps that complete stays after check-out (reads may show CONFIRMED that long).")
+  var completionSweepSeconds = 60
+
+  @Option(
+    help: ArgumentHelp(
+      "Tests only: the rules and jobs read the machine's time plus the seconds written in this file (re-read every 100 ms). Never in production.",
+      valueName: "path"))
+  var testClockFile: String?
+
   func validate() throws {
+    guard paymentWindowMinutes > 0, hostAnswerWindowHours > 0, reviewWindowDays > 0, completionSweepSeconds > 0 else {
+      throw ValidationError(
+        "--payment-window-minutes, --host-answer-window-hours, --review-window-days and --completion-sweep-seconds must be positive"
+      )
+    }
     guard passwordHashThreads > 0 else { throw ValidationError("--password-hash-threads must be positive") }
     guard passwordHashQueue >= 0 else { throw ValidationError("--password-hash-queue must not be negative") }
     guard cacheBytes >= 0, cachePropertyTtlSeconds >= 0 else {
@@ -190,15 +213,30 @@ struct MarketplaceServer: AsyncParsableCommand {
       config: .init(
         capacityBytes: cacheBytes,
         propertyTimeToLive: cachePropertyTtlSeconds > 0 ? .seconds(cachePropertyTtlSeconds) : nil))
+    // The clock the rules and jobs read: the machine's, or, for tests only, one a file moves.
+    let (clockMoves, clockMoved) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    let testClock = testClockFile.map { path in
+      FileOffsetClock(path: path, logger: logger) { clockMoved.yield() }
+    }
+    let clock: any WallClock = testClock ?? SystemWallClock()
+    if testClock != nil {
+      logger.warning("the clock is a test clock (--test-clock-file): never use this in production")
+    }
+    let watchers = BookingWatchers(database: client)
+    let bookings = BookingService.Settings(
+      paymentWindow: .seconds(paymentWindowMinutes * 60), hostAnswerWindow: .seconds(hostAnswerWindowHours * 3600))
+    let workflows = BookingWorkflows(
+      database: client, gateway: SandboxPaymentGateway(database: client), clock: clock, timeZones: SystemTimeZones(),
+      hostAnswerWindow: bookings.hostAnswerWindow)
     let dependencies = MarketplaceServices.Dependencies(
-      database: client, passwords: passwords, clock: SystemWallClock(), timeZones: SystemTimeZones(), cache: cache,
+      database: client, passwords: passwords, clock: clock, timeZones: SystemTimeZones(), cache: cache,
       pageTokenKey: pageTokenKey,
       users: .init(
         sessionLifetime: .seconds(sessionLifetimeHours * 3600),
         throttle: .init(
           failuresPerEmail: signInFailuresPerEmail, failuresPerAddress: signInFailuresPerAddress,
           window: .seconds(signInThrottleWindowSeconds))),
-      logger: logger)
+      bookings: bookings, reviewWindowDays: reviewWindowDays, watchers: watchers, logger: logger)
     let router = StandardServiceSet.router(health: health, testServices: testServices) { router in
       MarketplaceServices.register(with: &router, dependencies)
     }
@@ -210,8 +248,12 @@ struct MarketplaceServer: AsyncParsableCommand {
         connection: database.connection, health: health, services: databaseServices,
         interval: .milliseconds(500), logger: logger),
       CacheInvalidationListener(cache: cache, client: client, logger: logger),
-      server,
+      BookingWatchListener(watchers: watchers, logger: logger),
+      CompletionSweep(
+        workflows: workflows, interval: .seconds(completionSweepSeconds), wakeUps: clockMoves, logger: logger),
     ]
+    if let testClock { services.append(testClock) }
+    services.append(server)
     let group = ServiceGroup(
       configuration: .init(
         services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,9 +1,50 @@
 import Foundation
+import Logging
 import MarketplaceCore
+import ServiceLifecycle
+import Synchronization
 
 /// The machine's clock, as the rules read it.
 struct SystemWallClock: WallClock {
   var now: Timestamp {
     Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+  }
+}
+
+/// For tests only (`--test-clock-file`): the machine's clock moved ahead by a number of seconds
+/// read from a file, so that a test can pass a payment deadline or a check-out without waiting.
+/// The file is read again every 100 ms; a change calls `onChange` (to wake the job workers).
+final class FileOffsetClock: WallClock, Service {
+  private let offsetSeconds = Atomic<Int64>(0)
+  private let path: String
+  private let onChange: @Sendable () -> Void
+  private let logger: Logger
+
+  init(path: String, logger: Logger, onChange: @escaping @Sendable () -> Void) {
+    self.path = path
+    self.logger = logger
+    self.onChange = onChange
+    readOffset()
+  }
+
+  var now: Timestamp {
+    SystemWallClock().now.adding(.seconds(offsetSeconds.load(ordering: .relaxed)))
+  }
+
+  func run() async throws {
+    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+      try? await Task.sleep(for: .milliseconds(100))
+      if readOffset() { onChange() }
+    }
+  }
+
+  /// Reads the file (a missing or malformed one means 0); whether the offset changed.
+  @discardableResult
+  private func readOffset() -> Bool {
+    let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    let offset = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    let previous = offsetSeconds.exchange(offset, ordering: .relaxed)
+    if previous != offset { logger.notice("test clock moved", metadata: ["clock.offset_seconds": "\(offset)"]) }
+    return previous != offset
   }
 }

@@ -117,8 +117,8 @@ public enum Seeder {
       try copy(
         "bookings",
         """
-        COPY bookings (id, property_id, guest_id, check_in, check_out, guests, total_price_minor, currency,
-          status, expires_at, created_at, updated_at) FROM STDIN
+        COPY bookings (id, property_id, host_id, guest_id, check_in, check_out, guests, total_price_minor,
+          currency, status, expires_at, created_at, updated_at) FROM STDIN
         """, data.writeBookings)
       try copy(
         "reviews",
@@ -441,6 +441,7 @@ struct DataSet: Sendable {
       let property = properties[Int(booking.property)]
       writer.append(booking.id)
       writer.append(property.id)
+      writer.append(users[Int(property.host)].id)
       writer.append(users[Int(booking.guest)].id)
       writer.append(Seeder.dateText(Int(booking.checkIn)))
       writer.append(Seeder.dateText(Int(booking.checkIn + booking.nights)))
@@ -448,7 +449,12 @@ struct DataSet: Sendable {
       writer.append(Int64(booking.nights) * property.price)
       writer.append(cities[Int(property.city)].currency)
       writer.append(Self.statuses[Int(booking.status)])
-      writer.append(booking.status == 0 ? Seeder.timestampText(booking.created + 15 * 60) : nil)
+      // The deadline of the state: the payment's while pending; the stay's end (listings are in
+      // UTC) while confirmed.
+      writer.append(
+        booking.status == 0
+          ? Seeder.timestampText(booking.created + 15 * 60)
+          : booking.status == 1 ? Seeder.timestampText(Int(booking.checkIn + booking.nights) * 86_400) : nil)
       writer.endRow(createdAt: booking.created)
     }
   }

@@ -75,6 +75,15 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
       text += "$\(bindings.count)"
     }
 
+    /// Appends `fragment`, its placeholders renumbered (see `SQL.append(_:)`): for a piece of SQL
+    /// text several statements share, such as a predicate an index is built on.
+    public mutating func appendInterpolation(_ fragment: SQL) {
+      var sql = SQL(unsafeRaw: text, bindings: bindings)
+      sql.append(fragment)
+      text = sql.text
+      bindings = sql.bindings
+    }
+
     /// Appends `name` as a quoted identifier (`"name"`, inner quotes doubled), for the places
     /// SQL does not take parameters: table, schema or database names.
     public mutating func appendInterpolation(identifier name: String) {

@@ -105,8 +105,8 @@ struct MigrationTests {
       }
       #expect(
         tables == [
-          "bookings", "jobs", "outbox", "payments", "properties", "reviews", "schema_migrations",
-          "server_keys", "sessions", "users",
+          "bookings", "jobs", "outbox", "payments", "properties", "reviews", "sandbox_gateway_failures",
+          "sandbox_gateway_operations", "schema_migrations", "server_keys", "sessions", "users",
         ])
 
       let again = try await migrator.migrate(pool, logger: TestDatabase.logger)

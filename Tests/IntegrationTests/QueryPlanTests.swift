@@ -164,6 +164,8 @@ final class RecordingSession {
 /// Every method of the repositories that returns a statement (`-> PGQuery`), read from their
 /// source: the list nobody keeps by hand.
 enum RepositoryCatalog {
+  static let farFuture = Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000)  // 2100-01-01
+
   static func methods() throws -> Set<String> {
     let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("Sources/MarketplaceStorage/Repositories")
@@ -226,6 +228,7 @@ enum Workload {
     _ = try session.run(PropertyRepository.find(id: s.propertyID))
     _ = try session.run(PropertyRepository.update(id: property.id, listing: listing))
     _ = try session.run(PropertyRepository.findForUpdate(id: s.propertyID))
+    _ = try session.run(PropertyRepository.findForShare(id: s.propertyID))
     _ = try session.run(PropertyRepository.list(hostID: s.hostID, includingDeleted: false, limit: 20))
     _ = try session.run(
       PropertyRepository.list(
@@ -277,9 +280,34 @@ enum Workload {
     _ = try session.run(BookingRepository.countUpcoming(propertyID: s.propertyID, timeZone: "Europe/Paris"))
     _ = try session.run(
       JobRepository.enqueue(kind: "plan.test", payload: "{}", runAfter: Timestamp(microsecondsSinceEpoch: 0)))
-    _ = try session.run(BookingRepository.transition(id: booking.id, from: .pending, to: .confirmed))
+    _ = try session.run(
+      BookingRepository.transition(
+        id: booking.id, from: .pending, to: .confirmed, deadline: RepositoryCatalog.farFuture))
     _ = try session.run(BookingRepository.expireUnpaid(limit: 100))
-    _ = try session.run(BookingRepository.completeEnded(today: s.today, limit: 100))
+    _ = try session.run(BookingRepository.completeEnded(at: RepositoryTests.noon(s.today), limit: 100))
+    _ = try session.run(BookingRepository.findWithListing(id: s.bookingID))
+    _ = try session.run(BookingRepository.findWithListing(id: s.bookingID, locked: true))
+    let cursor = BookingRepository.Cursor(checkIn: s.today, id: s.bookingID)
+    for owner: BookingRepository.Owner in [.guest(s.guestID), .host(s.hostID), .property(s.propertyID)] {
+      for after in [cursor, nil] {
+        _ = try session.run(BookingRepository.page(of: owner, statuses: [], after: after, limit: 21))
+        _ = try session.run(BookingRepository.page(of: owner, statuses: [.confirmed], after: after, limit: 21))
+      }
+    }
+    _ = try session.run(
+      BookingRepository.transitionIfDue(
+        id: s.bookingID, from: .pending, to: .cancelled, now: RepositoryCatalog.farFuture))
+    _ = try session.run(BookingRepository.announceChange(of: s.bookingID))
+    let blocked = DateRange(
+      checkIn: LocalDate(year: 2032, month: 1, day: 1)!, checkOut: LocalDate(year: 2032, month: 1, day: 5)!)!
+    let block = try session.run(
+      BookingRepository.insertBlock(
+        id: .random(), propertyID: s.propertyID, hostID: s.hostID, dates: blocked, currency: eurCode))
+    _ = try session.run(BookingRepository.findBlock(id: block.id))
+    _ = try session.run(BookingRepository.blocks(propertyID: s.propertyID, within: stay))
+    _ = try session.run(BookingRepository.deleteBlock(id: block.id))
+    _ = try session.run(
+      OutboxRepository.insertOnce(recipientID: s.guestID, kind: "booking.confirmed", payload: #"{"booking_id":"x"}"#))
 
     // Payments.
     let payment = try session.run(
@@ -292,6 +320,19 @@ enum Workload {
     _ = try session.run(PaymentRepository.list(bookingID: s.bookingID))
     _ = try session.run(PaymentRepository.list(payerID: s.payerID, limit: 20))
     _ = try session.run(PaymentRepository.livePayment(bookingID: s.bookingID))
+    let paymentCursor = PaymentRepository.Cursor(createdAt: RepositoryCatalog.farFuture, id: s.paymentID)
+    for owner: PaymentRepository.Owner in [.payer(s.payerID), .booking(s.bookingID)] {
+      for after in [paymentCursor, nil] {
+        _ = try session.run(PaymentRepository.page(of: owner, after: after, limit: 21))
+      }
+    }
+    _ = try session.run(PaymentRepository.fail(id: s.paymentID, reason: "declined"))
+    _ = try session.run(PaymentRepository.recordRefund(id: s.paymentID, amount: Money(amountMinor: 1, currency: eur)))
+    _ = try session.run(
+      SandboxGatewayRepository.record(
+        key: "charge-plan", kind: "charge", amount: Money(amountMinor: 1, currency: eur), methodToken: "pm_sandbox_ok",
+        reference: "sandbox_1"))
+    _ = try session.run(SandboxGatewayRepository.countFailure(key: "charge-plan"))
     _ = try session.run(
       PaymentRepository.transition(id: payment.id, from: .pending, to: .succeeded, gatewayReference: "gw_1"))
 

@@ -12,6 +12,10 @@ struct RepositoryTests {
   static func day(_ day: Int, month: Int = 7) -> LocalDate { LocalDate(year: 2031, month: month, day: day)! }
   static func stay(_ from: Int, _ to: Int) -> DateRange { DateRange(checkIn: day(from), checkOut: day(to))! }
   static let later = Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000)  // 2100-01-01
+  /// Noon (UTC) of `date`: the same calendar day in every European time zone.
+  static func noon(_ date: LocalDate) -> Timestamp {
+    Timestamp(microsecondsSinceEpoch: (Int64(date.daysSinceEpoch) * 86_400 + 43_200) * 1_000_000)
+  }
 
   static func user(_ session: PGSession, _ email: String, role: User.Role = .guest) throws -> User {
     try session.run(
@@ -235,9 +239,12 @@ struct RepositoryTests {
         #expect(try session.run(BookingRepository.isFree(propertyID: flat.id, stay: Self.stay(5, 7))) == false)
         #expect(try session.run(BookingRepository.isFree(propertyID: flat.id, stay: Self.stay(6, 9))))
 
+        // Confirmed until the stay ends: check-out day's midnight (here, the UTC one).
+        let stayEnds = Timestamp(microsecondsSinceEpoch: Int64(Self.day(4).daysSinceEpoch) * 86_400_000_000)
         let confirmed = try #require(
-          try session.run(BookingRepository.transition(id: first.id, from: .pending, to: .confirmed)))
-        #expect(confirmed.status == .confirmed && confirmed.expiresAt == nil)
+          try session.run(
+            BookingRepository.transition(id: first.id, from: .pending, to: .confirmed, deadline: stayEnds)))
+        #expect(confirmed.status == .confirmed && confirmed.expiresAt == stayEnds)
         #expect(try session.run(BookingRepository.transition(id: first.id, from: .pending, to: .cancelled)) == nil)
         #expect(try session.run(BookingRepository.findForUpdate(id: first.id))?.status == .confirmed)
 
@@ -251,8 +258,11 @@ struct RepositoryTests {
         #expect(try session.run(BookingRepository.isFree(propertyID: flat.id, stay: Self.stay(4, 6))))
 
         // Completion: confirmed stays that checked out by `today`.
-        #expect(try session.run(BookingRepository.completeEnded(today: Self.day(3), limit: 10)).isEmpty)
-        #expect(try session.run(BookingRepository.completeEnded(today: Self.day(4), limit: 10)).map(\.id) == [first.id])
+        #expect(try session.run(BookingRepository.completeEnded(at: Self.noon(Self.day(3)), limit: 10)).isEmpty)
+        #expect(
+          try session.run(BookingRepository.completeEnded(at: Self.noon(Self.day(4)), limit: 10)).map(\.id) == [
+            first.id
+          ])
 
         let third = try book(Self.stay(4, 6))
         // Latest check-in first; the two on the 4th by id, descending.

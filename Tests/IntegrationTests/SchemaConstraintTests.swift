@@ -37,10 +37,11 @@ struct SchemaConstraintTests {
   ) throws(PGError) -> String {
     try session.query(
       """
-      INSERT INTO bookings (property_id, guest_id, check_in, check_out, guests, total_price_minor, currency,
-                            status, expires_at)
-      VALUES (\(property), \(guest), \(checkIn), \(checkOut), \(Int32(2)), \(Int64(36_000)), \("EUR"),
-              \(status), CASE WHEN \(status) = 'pending' THEN now() + interval '15 minutes' END)
+      INSERT INTO bookings (property_id, host_id, guest_id, check_in, check_out, guests, total_price_minor,
+                            currency, status, expires_at)
+      VALUES (\(property), (SELECT host_id FROM properties WHERE id = \(property)::uuid), \(guest), \(checkIn),
+              \(checkOut), \(Int32(2)), (\(checkOut)::date - \(checkIn)::date) * 12000, \("EUR"),
+              \(status), CASE WHEN \(status) IN ('pending', 'confirmed') THEN now() + interval '15 minutes' END)
       RETURNING id
       """
     ).first!.uuid(0)!

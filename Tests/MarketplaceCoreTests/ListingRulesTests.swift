@@ -1,9 +1,20 @@
 import MarketplaceCore
 import Testing
 
-/// A fixed directory: the rules only ask whether a name is known.
+/// A fixed directory: Tokyo is UTC+9 (no daylight saving), the others are taken as UTC.
 struct KnownTimeZones: TimeZoneDirectory {
   func contains(_ identifier: String) -> Bool { ["UTC", "Europe/Paris", "Asia/Tokyo"].contains(identifier) }
+
+  func localDate(at instant: Timestamp, in identifier: String) -> LocalDate {
+    instant.adding(.seconds(offsetSeconds(identifier))).utcDate
+  }
+
+  func startOfDay(_ date: LocalDate, in identifier: String) -> Timestamp {
+    Timestamp(microsecondsSinceEpoch: Int64(date.daysSinceEpoch) * 86_400_000_000).adding(
+      .seconds(-offsetSeconds(identifier)))
+  }
+
+  private func offsetSeconds(_ identifier: String) -> Int64 { identifier == "Asia/Tokyo" ? 9 * 3600 : 0 }
 }
 
 @Suite("Listing rules")

@@ -123,4 +123,10 @@ def load(out_dir: Path) -> types.SimpleNamespace:
         properties_pb2_grpc=imp("marketplace.v1.properties_pb2_grpc"),
         users_pb2=imp("marketplace.v1.users_pb2"),
         users_pb2_grpc=imp("marketplace.v1.users_pb2_grpc"),
+        bookings_pb2=imp("marketplace.v1.bookings_pb2"),
+        bookings_pb2_grpc=imp("marketplace.v1.bookings_pb2_grpc"),
+        payments_pb2=imp("marketplace.v1.payments_pb2"),
+        payments_pb2_grpc=imp("marketplace.v1.payments_pb2_grpc"),
+        reviews_pb2=imp("marketplace.v1.reviews_pb2"),
+        reviews_pb2_grpc=imp("marketplace.v1.reviews_pb2_grpc"),
     )

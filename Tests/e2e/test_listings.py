@@ -286,11 +286,11 @@ def test_a_listing_with_upcoming_bookings_cannot_be_deleted(people, listings, pb
     today = datetime.date.today()
 
     def book(check_in, check_out, status):
-        expires = "now() + interval '15 minutes'" if status == "pending" else "NULL"
+        expires = "now() + interval '15 minutes'" if status in ("pending", "confirmed") else "NULL"
         return psql(
-            "INSERT INTO bookings (property_id, guest_id, check_in, check_out, guests, total_price_minor, currency,"
-            f" status, expires_at) VALUES ('{listing.id}', '{guest.id}', '{check_in}', '{check_out}', 1, 24000, 'EUR',"
-            f" '{status}', {expires}) RETURNING id")
+            "INSERT INTO bookings (property_id, host_id, guest_id, check_in, check_out, guests, total_price_minor,"
+            f" currency, status, expires_at) VALUES ('{listing.id}', '{listing.host_id}', '{guest.id}', '{check_in}',"
+            f" '{check_out}', 1, 24000, 'EUR', '{status}', {expires}) RETURNING id")
 
     book(today - datetime.timedelta(days=10), today - datetime.timedelta(days=8), "completed")
     book(today - datetime.timedelta(days=5), today - datetime.timedelta(days=3), "confirmed")  # ended

@@ -6,6 +6,7 @@ The server under test shares its database with this suite (``$MARKETPLACE_DATABA
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 import grpc
@@ -139,20 +140,30 @@ def test_keyset_pages_hold_across_a_concurrent_insert(properties, channel, pb):
     assert behind not in {p.id for p in rest}
 
 
-def test_a_booked_stay_hides_its_listing_only_for_overlapping_dates(properties, pb):
-    # Seeded stays cluster around the data set's "today", 2025-06-01: far-future dates are free everywhere.
-    city = SEEDED_CITY
-    anytime, _ = all_pages(pb, properties, city=city, page_size=100)
-    free_later, _ = all_pages(pb, properties, city=city, page_size=100,
-                              stay=pb.common_pb2.DateRange(start=date(pb, "2040-01-10"), end=date(pb, "2040-01-12")))
-    assert [p.id for p in free_later] == [p.id for p in anytime]
-    busy = 0
-    for start, end in [("2025-05-20", "2025-06-20"), ("2025-06-01", "2025-08-01")]:
-        free, _ = all_pages(pb, properties, city=city, page_size=100,
-                            stay=pb.common_pb2.DateRange(start=date(pb, start), end=date(pb, end)))
-        assert {p.id for p in free} <= {p.id for p in anytime}
-        busy += len(anytime) - len(free)
-    assert busy > 0, "some listing in the city is booked around the seeded today"
+def test_a_booked_stay_hides_its_listing_only_for_overlapping_dates(properties, channel, pb):
+    """A listing booked (through BookingService) from day 10 to day 13 is hidden from searches for
+    stays that overlap those nights, and only from those; back-to-back stays do not overlap."""
+    accounts = Accounts(channel, pb)
+    _, host = accounts.signed_up(role=pb.users_pb2.ROLE_HOST)
+    _, guest = accounts.signed_up()
+    city = f"Booked {uuid.uuid4().hex[:8]}"
+    request = pb.properties_pb2.CreatePropertyRequest(property=pb.properties_pb2.Property(
+        name="Booked", address="1 Main St", city=city, country="FR", max_guests=2,
+        price_per_night=pb.common_pb2.Money(amount_minor=9_000, currency="EUR")))
+    booked = properties.CreateProperty(request, metadata=bearer(host), timeout=RPC_TIMEOUT).property.id
+    free = properties.CreateProperty(request, metadata=bearer(host), timeout=RPC_TIMEOUT).property.id
+    today = datetime.date.today()  # the listings are in UTC; a day of slack either side of midnight
+
+    def stay(first, last):
+        start, end = today + datetime.timedelta(days=first), today + datetime.timedelta(days=last)
+        return pb.common_pb2.DateRange(start=date(pb, start.isoformat()), end=date(pb, end.isoformat()))
+
+    pb.bookings_pb2_grpc.BookingServiceStub(channel).CreateBooking(
+        pb.bookings_pb2.CreateBookingRequest(property_id=booked, stay=stay(10, 13), guests=2),
+        metadata=bearer(guest), timeout=RPC_TIMEOUT)
+    for first, last, hidden in [(12, 15, True), (8, 11, True), (9, 20, True), (13, 15, False), (7, 10, False)]:
+        found = {p.id for p in search(pb, properties, city=city, stay=stay(first, last)).properties}
+        assert found == ({free} if hidden else {free, booked}), (first, last)
 
 
 @pytest.mark.parametrize("request_fields, field", [

@@ -47,3 +47,41 @@ public enum AccessError: Error, Hashable, Sendable {
   /// Visible, but not the caller's to do; the reason is safe to show.
   case forbidden(String)
 }
+
+extension AccessPolicy {
+  /// What is done to a booking (or its payment).
+  public enum BookingAct: Hashable, Sendable, CaseIterable {
+    /// See it, its payments, or watch it.
+    case read
+    /// Pay for it: its guest only.
+    case pay
+    /// Cancel it: its guest or the listing's host.
+    case cancel
+    /// Accept or decline a request: the listing's host.
+    case answer
+    /// Review the stay: its guest only.
+    case review
+  }
+
+  /// Throws unless `caller` may do `act` to `booking` (nil: there is none), a booking of a
+  /// listing hosted by `hostID`. Returns whose side the caller acts on: `.guest` or `.host` (an
+  /// administrator acts as the host).
+  @discardableResult
+  public static func check(
+    _ act: BookingAct, by caller: Caller, onBooking booking: Booking?, hostID: UserID?, id: BookingID
+  ) throws(AccessError) -> CancellationRefund.Party {
+    guard case .user(let principal) = caller else { throw .signInRequired }
+    let isGuest = booking?.guestID == principal.userID
+    let isHost = hostID == principal.userID || principal.role == .admin
+    guard booking != nil, isGuest || isHost else { throw .notFound(what: "booking \(id)") }
+    switch act {
+    case .read, .cancel: return isGuest ? .guest : .host
+    case .pay, .review:
+      guard isGuest else { throw .forbidden("only the booking's guest does this") }
+      return .guest
+    case .answer:
+      guard isHost else { throw .forbidden("only the listing's host answers a booking request") }
+      return .host
+    }
+  }
+}

@@ -1,18 +1,5 @@
 /// The guest's search: which requests are valid, and what they ask for.
 public enum SearchListings {
-  /// A calendar date as a request gives it: numbers, unchecked.
-  public struct DateInput: Hashable, Sendable {
-    public var year: Int
-    public var month: Int
-    public var day: Int
-
-    public init(year: Int, month: Int, day: Int) {
-      self.year = year
-      self.month = month
-      self.day = day
-    }
-  }
-
   public struct Request: Sendable {
     public var city = ""
     public var country = ""
@@ -75,7 +62,8 @@ public enum SearchListings {
     }
     search.guests = max(1, request.guests)
     if let stay = request.stay {
-      search.stay = self.stay(stay.checkIn, stay.checkOut, &violations)
+      search.stay = DateRange.validate(
+        start: stay.checkIn, end: stay.checkOut, field: "stay", maximumNights: maximumStayNights, &violations)
     }
     if !(request.minRating.isFinite && (0...5).contains(request.minRating)) {
       violations.add("min_rating", "must be between 0 and 5")
@@ -94,30 +82,5 @@ public enum SearchListings {
     }
     try violations.throwIfAny()
     return search
-  }
-
-  private static func stay(_ checkIn: DateInput?, _ checkOut: DateInput?, _ violations: inout Violations) -> DateRange?
-  {
-    func date(_ input: DateInput?, _ field: String) -> LocalDate? {
-      guard let input else {
-        violations.add(field, "is required with a stay")
-        return nil
-      }
-      guard let date = LocalDate(year: input.year, month: input.month, day: input.day) else {
-        violations.add(field, "is not a date (\(input.year)-\(input.month)-\(input.day))")
-        return nil
-      }
-      return date
-    }
-    guard let start = date(checkIn, "stay.start"), let end = date(checkOut, "stay.end") else { return nil }
-    guard let stay = DateRange(checkIn: start, checkOut: end) else {
-      violations.add("stay.end", "must be after stay.start")
-      return nil
-    }
-    guard stay.nights <= maximumStayNights else {
-      violations.add("stay.end", "must be at most \(maximumStayNights) nights after stay.start")
-      return nil
-    }
-    return stay
   }
 }

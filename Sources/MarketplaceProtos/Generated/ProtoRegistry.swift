@@ -4,6 +4,16 @@
 public enum ProtoRegistry {
   public static let files: [ProtoFile] = [
     ProtoFile(
+      name: "google/protobuf/timestamp.proto",
+      dependencies: [],
+      symbols: ["google.protobuf.Timestamp"],
+      descriptorBase64: """
+        Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29u
+        ZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3Rh
+        bXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoC
+        Hkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8z
+        """),
+    ProtoFile(
       name: "marketplace/v1/common.proto",
       dependencies: [],
       symbols: ["marketplace.v1.Money", "marketplace.v1.LocalDate", "marketplace.v1.DateRange"],
@@ -15,6 +25,98 @@ public enum ProtoRegistry {
         RGF0ZVIDZW5kYgZwcm90bzM=
         """),
     ProtoFile(
+      name: "marketplace/v1/bookings.proto",
+      dependencies: ["google/protobuf/timestamp.proto", "marketplace/v1/common.proto"],
+      symbols: ["marketplace.v1.PriceBreakdown", "marketplace.v1.Booking", "marketplace.v1.CreateBookingRequest", "marketplace.v1.CreateBookingResponse", "marketplace.v1.GetBookingRequest", "marketplace.v1.GetBookingResponse", "marketplace.v1.ListBookingsRequest", "marketplace.v1.ListBookingsResponse", "marketplace.v1.CancelBookingRequest", "marketplace.v1.CancelBookingResponse", "marketplace.v1.AcceptBookingRequest", "marketplace.v1.AcceptBookingResponse", "marketplace.v1.DeclineBookingRequest", "marketplace.v1.DeclineBookingResponse", "marketplace.v1.DateBlock", "marketplace.v1.BlockDatesRequest", "marketplace.v1.BlockDatesResponse", "marketplace.v1.UnblockDatesRequest", "marketplace.v1.UnblockDatesResponse", "marketplace.v1.GetAvailabilityRequest", "marketplace.v1.GetAvailabilityResponse", "marketplace.v1.WatchBookingRequest", "marketplace.v1.WatchBookingResponse", "marketplace.v1.BookingStatus", "marketplace.v1.BookingRole", "marketplace.v1.BookingService", "marketplace.v1.BookingService.CreateBooking", "marketplace.v1.BookingService.GetBooking", "marketplace.v1.BookingService.ListBookings", "marketplace.v1.BookingService.CancelBooking", "marketplace.v1.BookingService.AcceptBooking", "marketplace.v1.BookingService.DeclineBooking", "marketplace.v1.BookingService.BlockDates", "marketplace.v1.BookingService.UnblockDates", "marketplace.v1.BookingService.GetAvailability", "marketplace.v1.BookingService.WatchBooking"],
+      descriptorBase64: """
+        Ch1tYXJrZXRwbGFjZS92MS9ib29raW5ncy5wcm90bxIObWFya2V0cGxhY2UudjEaH2dvb2dsZS9wcm90b2J1Zi90aW1lc3Rh
+        bXAucHJvdG8aG21hcmtldHBsYWNlL3YxL2NvbW1vbi5wcm90byKLAgoOUHJpY2VCcmVha2Rvd24SFgoGbmlnaHRzGAEgASgF
+        UgZuaWdodHMSPQoPcHJpY2VfcGVyX25pZ2h0GAIgASgLMhUubWFya2V0cGxhY2UudjEuTW9uZXlSDXByaWNlUGVyTmlnaHQS
+        OwoNYWNjb21tb2RhdGlvbhgDIAEoCzIVLm1hcmtldHBsYWNlLnYxLk1vbmV5Ug1hY2NvbW1vZGF0aW9uEjgKDGNsZWFuaW5n
+        X2ZlZRgEIAEoCzIVLm1hcmtldHBsYWNlLnYxLk1vbmV5UgtjbGVhbmluZ0ZlZRIrCgV0b3RhbBgFIAEoCzIVLm1hcmtldHBs
+        YWNlLnYxLk1vbmV5UgV0b3RhbCKUBAoHQm9va2luZxIOCgJpZBgBIAEoCVICaWQSHwoLcHJvcGVydHlfaWQYAiABKAlSCnBy
+        b3BlcnR5SWQSGQoIZ3Vlc3RfaWQYAyABKAlSB2d1ZXN0SWQSLQoEc3RheRgEIAEoCzIZLm1hcmtldHBsYWNlLnYxLkRhdGVS
+        YW5nZVIEc3RheRIWCgZndWVzdHMYBSABKAVSBmd1ZXN0cxI1CgZzdGF0dXMYBiABKA4yHS5tYXJrZXRwbGFjZS52MS5Cb29r
+        aW5nU3RhdHVzUgZzdGF0dXMSNAoFcHJpY2UYByABKAsyHi5tYXJrZXRwbGFjZS52MS5QcmljZUJyZWFrZG93blIFcHJpY2US
+        RQoQcGF5bWVudF9kZWFkbGluZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSD3BheW1lbnREZWFkbGluZRJM
+        ChRob3N0X2Fuc3dlcl9kZWFkbGluZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSEmhvc3RBbnN3ZXJEZWFk
+        bGluZRI5CgpjcmVhdGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJY3JlYXRlZEF0EjkKCnVwZGF0
+        ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgl1cGRhdGVkQXQifgoUQ3JlYXRlQm9va2luZ1JlcXVl
+        c3QSHwoLcHJvcGVydHlfaWQYASABKAlSCnByb3BlcnR5SWQSLQoEc3RheRgCIAEoCzIZLm1hcmtldHBsYWNlLnYxLkRhdGVS
+        YW5nZVIEc3RheRIWCgZndWVzdHMYAyABKAVSBmd1ZXN0cyJKChVDcmVhdGVCb29raW5nUmVzcG9uc2USMQoHYm9va2luZxgB
+        IAEoCzIXLm1hcmtldHBsYWNlLnYxLkJvb2tpbmdSB2Jvb2tpbmciMgoRR2V0Qm9va2luZ1JlcXVlc3QSHQoKYm9va2luZ19p
+        ZBgBIAEoCVIJYm9va2luZ0lkIkcKEkdldEJvb2tpbmdSZXNwb25zZRIxCgdib29raW5nGAEgASgLMhcubWFya2V0cGxhY2Uu
+        djEuQm9va2luZ1IHYm9va2luZyLeAQoTTGlzdEJvb2tpbmdzUmVxdWVzdBIvCgRyb2xlGAEgASgOMhsubWFya2V0cGxhY2Uu
+        djEuQm9va2luZ1JvbGVSBHJvbGUSHwoLcHJvcGVydHlfaWQYAiABKAlSCnByb3BlcnR5SWQSOQoIc3RhdHVzZXMYAyADKA4y
+        HS5tYXJrZXRwbGFjZS52MS5Cb29raW5nU3RhdHVzUghzdGF0dXNlcxIbCglwYWdlX3NpemUYBCABKAVSCHBhZ2VTaXplEh0K
+        CnBhZ2VfdG9rZW4YBSABKAlSCXBhZ2VUb2tlbiJzChRMaXN0Qm9va2luZ3NSZXNwb25zZRIzCghib29raW5ncxgBIAMoCzIX
+        Lm1hcmtldHBsYWNlLnYxLkJvb2tpbmdSCGJvb2tpbmdzEiYKD25leHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tl
+        biI1ChRDYW5jZWxCb29raW5nUmVxdWVzdBIdCgpib29raW5nX2lkGAEgASgJUglib29raW5nSWQieQoVQ2FuY2VsQm9va2lu
+        Z1Jlc3BvbnNlEjEKB2Jvb2tpbmcYASABKAsyFy5tYXJrZXRwbGFjZS52MS5Cb29raW5nUgdib29raW5nEi0KBnJlZnVuZBgC
+        IAEoCzIVLm1hcmtldHBsYWNlLnYxLk1vbmV5UgZyZWZ1bmQiNQoUQWNjZXB0Qm9va2luZ1JlcXVlc3QSHQoKYm9va2luZ19p
+        ZBgBIAEoCVIJYm9va2luZ0lkIkoKFUFjY2VwdEJvb2tpbmdSZXNwb25zZRIxCgdib29raW5nGAEgASgLMhcubWFya2V0cGxh
+        Y2UudjEuQm9va2luZ1IHYm9va2luZyI2ChVEZWNsaW5lQm9va2luZ1JlcXVlc3QSHQoKYm9va2luZ19pZBgBIAEoCVIJYm9v
+        a2luZ0lkIksKFkRlY2xpbmVCb29raW5nUmVzcG9uc2USMQoHYm9va2luZxgBIAEoCzIXLm1hcmtldHBsYWNlLnYxLkJvb2tp
+        bmdSB2Jvb2tpbmciqAEKCURhdGVCbG9jaxIOCgJpZBgBIAEoCVICaWQSHwoLcHJvcGVydHlfaWQYAiABKAlSCnByb3BlcnR5
+        SWQSLwoFZGF0ZXMYAyABKAsyGS5tYXJrZXRwbGFjZS52MS5EYXRlUmFuZ2VSBWRhdGVzEjkKCmNyZWF0ZWRfYXQYBCABKAsy
+        Gi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgljcmVhdGVkQXQiZQoRQmxvY2tEYXRlc1JlcXVlc3QSHwoLcHJvcGVydHlf
+        aWQYASABKAlSCnByb3BlcnR5SWQSLwoFZGF0ZXMYAiABKAsyGS5tYXJrZXRwbGFjZS52MS5EYXRlUmFuZ2VSBWRhdGVzIkUK
+        EkJsb2NrRGF0ZXNSZXNwb25zZRIvCgVibG9jaxgBIAEoCzIZLm1hcmtldHBsYWNlLnYxLkRhdGVCbG9ja1IFYmxvY2siMAoT
+        VW5ibG9ja0RhdGVzUmVxdWVzdBIZCghibG9ja19pZBgBIAEoCVIHYmxvY2tJZCIWChRVbmJsb2NrRGF0ZXNSZXNwb25zZSJs
+        ChZHZXRBdmFpbGFiaWxpdHlSZXF1ZXN0Eh8KC3Byb3BlcnR5X2lkGAEgASgJUgpwcm9wZXJ0eUlkEjEKBndpbmRvdxgCIAEo
+        CzIZLm1hcmtldHBsYWNlLnYxLkRhdGVSYW5nZVIGd2luZG93IoEBChdHZXRBdmFpbGFiaWxpdHlSZXNwb25zZRIxCgZib29r
+        ZWQYASADKAsyGS5tYXJrZXRwbGFjZS52MS5EYXRlUmFuZ2VSBmJvb2tlZBIzCgdibG9ja2VkGAIgAygLMhkubWFya2V0cGxh
+        Y2UudjEuRGF0ZUJsb2NrUgdibG9ja2VkIjQKE1dhdGNoQm9va2luZ1JlcXVlc3QSHQoKYm9va2luZ19pZBgBIAEoCVIJYm9v
+        a2luZ0lkIkkKFFdhdGNoQm9va2luZ1Jlc3BvbnNlEjEKB2Jvb2tpbmcYASABKAsyFy5tYXJrZXRwbGFjZS52MS5Cb29raW5n
+        Ugdib29raW5nKuQBCg1Cb29raW5nU3RhdHVzEh4KGkJPT0tJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWQk9PS0lOR19T
+        VEFUVVNfUEVORElORxABEiAKHEJPT0tJTkdfU1RBVFVTX0FXQUlUSU5HX0hPU1QQAhIcChhCT09LSU5HX1NUQVRVU19DT05G
+        SVJNRUQQAxIcChhCT09LSU5HX1NUQVRVU19DQU5DRUxMRUQQBBIbChdCT09LSU5HX1NUQVRVU19ERUNMSU5FRBAFEhwKGEJP
+        T0tJTkdfU1RBVFVTX0NPTVBMRVRFRBAGKloKC0Jvb2tpbmdSb2xlEhwKGEJPT0tJTkdfUk9MRV9VTlNQRUNJRklFRBAAEhYK
+        EkJPT0tJTkdfUk9MRV9HVUVTVBABEhUKEUJPT0tJTkdfUk9MRV9IT1NUEAIyrAcKDkJvb2tpbmdTZXJ2aWNlElwKDUNyZWF0
+        ZUJvb2tpbmcSJC5tYXJrZXRwbGFjZS52MS5DcmVhdGVCb29raW5nUmVxdWVzdBolLm1hcmtldHBsYWNlLnYxLkNyZWF0ZUJv
+        b2tpbmdSZXNwb25zZRJTCgpHZXRCb29raW5nEiEubWFya2V0cGxhY2UudjEuR2V0Qm9va2luZ1JlcXVlc3QaIi5tYXJrZXRw
+        bGFjZS52MS5HZXRCb29raW5nUmVzcG9uc2USWQoMTGlzdEJvb2tpbmdzEiMubWFya2V0cGxhY2UudjEuTGlzdEJvb2tpbmdz
+        UmVxdWVzdBokLm1hcmtldHBsYWNlLnYxLkxpc3RCb29raW5nc1Jlc3BvbnNlElwKDUNhbmNlbEJvb2tpbmcSJC5tYXJrZXRw
+        bGFjZS52MS5DYW5jZWxCb29raW5nUmVxdWVzdBolLm1hcmtldHBsYWNlLnYxLkNhbmNlbEJvb2tpbmdSZXNwb25zZRJcCg1B
+        Y2NlcHRCb29raW5nEiQubWFya2V0cGxhY2UudjEuQWNjZXB0Qm9va2luZ1JlcXVlc3QaJS5tYXJrZXRwbGFjZS52MS5BY2Nl
+        cHRCb29raW5nUmVzcG9uc2USXwoORGVjbGluZUJvb2tpbmcSJS5tYXJrZXRwbGFjZS52MS5EZWNsaW5lQm9va2luZ1JlcXVl
+        c3QaJi5tYXJrZXRwbGFjZS52MS5EZWNsaW5lQm9va2luZ1Jlc3BvbnNlElMKCkJsb2NrRGF0ZXMSIS5tYXJrZXRwbGFjZS52
+        MS5CbG9ja0RhdGVzUmVxdWVzdBoiLm1hcmtldHBsYWNlLnYxLkJsb2NrRGF0ZXNSZXNwb25zZRJZCgxVbmJsb2NrRGF0ZXMS
+        Iy5tYXJrZXRwbGFjZS52MS5VbmJsb2NrRGF0ZXNSZXF1ZXN0GiQubWFya2V0cGxhY2UudjEuVW5ibG9ja0RhdGVzUmVzcG9u
+        c2USYgoPR2V0QXZhaWxhYmlsaXR5EiYubWFya2V0cGxhY2UudjEuR2V0QXZhaWxhYmlsaXR5UmVxdWVzdBonLm1hcmtldHBs
+        YWNlLnYxLkdldEF2YWlsYWJpbGl0eVJlc3BvbnNlElsKDFdhdGNoQm9va2luZxIjLm1hcmtldHBsYWNlLnYxLldhdGNoQm9v
+        a2luZ1JlcXVlc3QaJC5tYXJrZXRwbGFjZS52MS5XYXRjaEJvb2tpbmdSZXNwb25zZTABYgZwcm90bzM=
+        """),
+    ProtoFile(
+      name: "marketplace/v1/payments.proto",
+      dependencies: ["google/protobuf/timestamp.proto", "marketplace/v1/common.proto"],
+      symbols: ["marketplace.v1.Payment", "marketplace.v1.CreatePaymentRequest", "marketplace.v1.CreatePaymentResponse", "marketplace.v1.GetPaymentRequest", "marketplace.v1.GetPaymentResponse", "marketplace.v1.ListPaymentsRequest", "marketplace.v1.ListPaymentsResponse", "marketplace.v1.PaymentStatus", "marketplace.v1.PaymentService", "marketplace.v1.PaymentService.CreatePayment", "marketplace.v1.PaymentService.GetPayment", "marketplace.v1.PaymentService.ListPayments"],
+      descriptorBase64: """
+        Ch1tYXJrZXRwbGFjZS92MS9wYXltZW50cy5wcm90bxIObWFya2V0cGxhY2UudjEaH2dvb2dsZS9wcm90b2J1Zi90aW1lc3Rh
+        bXAucHJvdG8aG21hcmtldHBsYWNlL3YxL2NvbW1vbi5wcm90byKJAwoHUGF5bWVudBIOCgJpZBgBIAEoCVICaWQSHQoKYm9v
+        a2luZ19pZBgCIAEoCVIJYm9va2luZ0lkEhkKCHBheWVyX2lkGAMgASgJUgdwYXllcklkEi0KBmFtb3VudBgEIAEoCzIVLm1h
+        cmtldHBsYWNlLnYxLk1vbmV5UgZhbW91bnQSNQoGc3RhdHVzGAUgASgOMh0ubWFya2V0cGxhY2UudjEuUGF5bWVudFN0YXR1
+        c1IGc3RhdHVzEjEKCHJlZnVuZGVkGAYgASgLMhUubWFya2V0cGxhY2UudjEuTW9uZXlSCHJlZnVuZGVkEiUKDmZhaWx1cmVf
+        cmVhc29uGAcgASgJUg1mYWlsdXJlUmVhc29uEjkKCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0
+        YW1wUgljcmVhdGVkQXQSOQoKdXBkYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCXVwZGF0ZWRB
+        dCK/AQoUQ3JlYXRlUGF5bWVudFJlcXVlc3QSHQoKYm9va2luZ19pZBgBIAEoCVIJYm9va2luZ0lkEjAKFHBheW1lbnRfbWV0
+        aG9kX3Rva2VuGAIgASgJUhJwYXltZW50TWV0aG9kVG9rZW4SJwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJUg5pZGVtcG90ZW5j
+        eUtleRItCgZhbW91bnQYBCABKAsyFS5tYXJrZXRwbGFjZS52MS5Nb25leVIGYW1vdW50IkoKFUNyZWF0ZVBheW1lbnRSZXNw
+        b25zZRIxCgdwYXltZW50GAEgASgLMhcubWFya2V0cGxhY2UudjEuUGF5bWVudFIHcGF5bWVudCIyChFHZXRQYXltZW50UmVx
+        dWVzdBIdCgpwYXltZW50X2lkGAEgASgJUglwYXltZW50SWQiRwoSR2V0UGF5bWVudFJlc3BvbnNlEjEKB3BheW1lbnQYASAB
+        KAsyFy5tYXJrZXRwbGFjZS52MS5QYXltZW50UgdwYXltZW50InAKE0xpc3RQYXltZW50c1JlcXVlc3QSHQoKYm9va2luZ19p
+        ZBgBIAEoCVIJYm9va2luZ0lkEhsKCXBhZ2Vfc2l6ZRgCIAEoBVIIcGFnZVNpemUSHQoKcGFnZV90b2tlbhgDIAEoCVIJcGFn
+        ZVRva2VuInMKFExpc3RQYXltZW50c1Jlc3BvbnNlEjMKCHBheW1lbnRzGAEgAygLMhcubWFya2V0cGxhY2UudjEuUGF5bWVu
+        dFIIcGF5bWVudHMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuKsgBCg1QYXltZW50U3RhdHVzEh4K
+        GlBBWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUEFZTUVOVF9TVEFUVVNfUEVORElORxABEhwKGFBBWU1FTlRfU1RB
+        VFVTX1NVQ0NFRURFRBACEhkKFVBBWU1FTlRfU1RBVFVTX0ZBSUxFRBADEhsKF1BBWU1FTlRfU1RBVFVTX1JFRlVOREVEEAQS
+        JQohUEFZTUVOVF9TVEFUVVNfUEFSVElBTExZX1JFRlVOREVEEAUyngIKDlBheW1lbnRTZXJ2aWNlElwKDUNyZWF0ZVBheW1l
+        bnQSJC5tYXJrZXRwbGFjZS52MS5DcmVhdGVQYXltZW50UmVxdWVzdBolLm1hcmtldHBsYWNlLnYxLkNyZWF0ZVBheW1lbnRS
+        ZXNwb25zZRJTCgpHZXRQYXltZW50EiEubWFya2V0cGxhY2UudjEuR2V0UGF5bWVudFJlcXVlc3QaIi5tYXJrZXRwbGFjZS52
+        MS5HZXRQYXltZW50UmVzcG9uc2USWQoMTGlzdFBheW1lbnRzEiMubWFya2V0cGxhY2UudjEuTGlzdFBheW1lbnRzUmVxdWVz
+        dBokLm1hcmtldHBsYWNlLnYxLkxpc3RQYXltZW50c1Jlc3BvbnNlYgZwcm90bzM=
+        """),
+    ProtoFile(
       name: "google/protobuf/field_mask.proto",
       dependencies: [],
       symbols: ["google.protobuf.FieldMask"],
@@ -23,16 +125,6 @@ public enum ProtoRegistry {
         cxgBIAMoCVIFcGF0aHNChQEKE2NvbS5nb29nbGUucHJvdG9idWZCDkZpZWxkTWFza1Byb3RvUAFaMmdvb2dsZS5nb2xhbmcu
         b3JnL3Byb3RvYnVmL3R5cGVzL2tub3duL2ZpZWxkbWFza3Bi+AEBogIDR1BCqgIeR29vZ2xlLlByb3RvYnVmLldlbGxLbm93
         blR5cGVzYgZwcm90bzM=
-        """),
-    ProtoFile(
-      name: "google/protobuf/timestamp.proto",
-      dependencies: [],
-      symbols: ["google.protobuf.Timestamp"],
-      descriptorBase64: """
-        Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29u
-        ZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zQoUBChNjb20uZ29vZ2xlLnByb3RvYnVmQg5UaW1lc3Rh
-        bXBQcm90b1ABWjJnb29nbGUuZ29sYW5nLm9yZy9wcm90b2J1Zi90eXBlcy9rbm93bi90aW1lc3RhbXBwYvgBAaICA0dQQqoC
-        Hkdvb2dsZS5Qcm90b2J1Zi5XZWxsS25vd25UeXBlc2IGcHJvdG8z
         """),
     ProtoFile(
       name: "marketplace/v1/properties.proto",
@@ -89,6 +181,25 @@ public enum ProtoRegistry {
         Ji5tYXJrZXRwbGFjZS52MS5MaXN0UHJvcGVydGllc1Jlc3BvbnNlEmUKEFNlYXJjaFByb3BlcnRpZXMSJy5tYXJrZXRwbGFj
         ZS52MS5TZWFyY2hQcm9wZXJ0aWVzUmVxdWVzdBooLm1hcmtldHBsYWNlLnYxLlNlYXJjaFByb3BlcnRpZXNSZXNwb25zZWIG
         cHJvdG8z
+        """),
+    ProtoFile(
+      name: "marketplace/v1/reviews.proto",
+      dependencies: ["google/protobuf/timestamp.proto"],
+      symbols: ["marketplace.v1.Review", "marketplace.v1.CreateReviewRequest", "marketplace.v1.CreateReviewResponse", "marketplace.v1.ListReviewsRequest", "marketplace.v1.ListReviewsResponse", "marketplace.v1.ReviewService", "marketplace.v1.ReviewService.CreateReview", "marketplace.v1.ReviewService.ListReviews"],
+      descriptorBase64: """
+        ChxtYXJrZXRwbGFjZS92MS9yZXZpZXdzLnByb3RvEg5tYXJrZXRwbGFjZS52MRofZ29vZ2xlL3Byb3RvYnVmL3RpbWVzdGFt
+        cC5wcm90byLiAQoGUmV2aWV3Eg4KAmlkGAEgASgJUgJpZBIdCgpib29raW5nX2lkGAIgASgJUglib29raW5nSWQSHwoLcHJv
+        cGVydHlfaWQYAyABKAlSCnByb3BlcnR5SWQSGwoJYXV0aG9yX2lkGAQgASgJUghhdXRob3JJZBIWCgZyYXRpbmcYBSABKAVS
+        BnJhdGluZxIYCgdjb21tZW50GAYgASgJUgdjb21tZW50EjkKCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYu
+        VGltZXN0YW1wUgljcmVhdGVkQXQiZgoTQ3JlYXRlUmV2aWV3UmVxdWVzdBIdCgpib29raW5nX2lkGAEgASgJUglib29raW5n
+        SWQSFgoGcmF0aW5nGAIgASgFUgZyYXRpbmcSGAoHY29tbWVudBgDIAEoCVIHY29tbWVudCJGChRDcmVhdGVSZXZpZXdSZXNw
+        b25zZRIuCgZyZXZpZXcYASABKAsyFi5tYXJrZXRwbGFjZS52MS5SZXZpZXdSBnJldmlldyJxChJMaXN0UmV2aWV3c1JlcXVl
+        c3QSHwoLcHJvcGVydHlfaWQYASABKAlSCnByb3BlcnR5SWQSGwoJcGFnZV9zaXplGAIgASgFUghwYWdlU2l6ZRIdCgpwYWdl
+        X3Rva2VuGAMgASgJUglwYWdlVG9rZW4ibwoTTGlzdFJldmlld3NSZXNwb25zZRIwCgdyZXZpZXdzGAEgAygLMhYubWFya2V0
+        cGxhY2UudjEuUmV2aWV3UgdyZXZpZXdzEiYKD25leHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tlbjLCAQoNUmV2
+        aWV3U2VydmljZRJZCgxDcmVhdGVSZXZpZXcSIy5tYXJrZXRwbGFjZS52MS5DcmVhdGVSZXZpZXdSZXF1ZXN0GiQubWFya2V0
+        cGxhY2UudjEuQ3JlYXRlUmV2aWV3UmVzcG9uc2USVgoLTGlzdFJldmlld3MSIi5tYXJrZXRwbGFjZS52MS5MaXN0UmV2aWV3
+        c1JlcXVlc3QaIy5tYXJrZXRwbGFjZS52MS5MaXN0UmV2aWV3c1Jlc3BvbnNlYgZwcm90bzM=
         """),
     ProtoFile(
       name: "marketplace/v1/users.proto",

@@ -59,3 +59,48 @@ extension ListingError: RPCErrorConvertible {
     }
   }
 }
+
+extension BookingError: RPCErrorConvertible {
+  public var rpcError: RPCError {
+    let message =
+      switch self {
+      case .checkInInThePast: "the dates start before today at the listing (its time zone)"
+      case .stayTooShort(let minimum): "the listing takes stays of at least \(minimum) night(s)"
+      case .stayTooLong(let maximum): "the listing takes stays of at most \(maximum) night(s)"
+      case .tooManyGuests(let maximum): "the listing takes at most \(maximum) guest(s)"
+      case .ownListing: "a host cannot book their own listing"
+      case .datesUnavailable: "the dates are not available: another booking or the host holds some of them"
+      case .invalidTransition(let from, _): "not possible while the booking is \(from.rawValue.uppercased())"
+      case .stayAlreadyStarted: "the stay has started: it can no longer be cancelled"
+      case .priceOverflow: "the stay's price is too large"
+      }
+    return RPCError(code: .failedPrecondition, message: message)
+  }
+}
+
+extension PaymentError: RPCErrorConvertible {
+  public var rpcError: RPCError {
+    let message =
+      switch self {
+      case .bookingNotPayable(let status):
+        "the booking is \(status.rawValue.uppercased()): only a PENDING booking is paid"
+      case .amountMismatch(let expected):
+        "amount must be the booking's total, \(expected.amountMinor) \(expected.currency) in minor units"
+      case .idempotencyKeyReused: "idempotency_key was used before with other parameters"
+      case .alreadyPaid: "the booking already has a payment that is pending or went through"
+      }
+    return RPCError(code: .failedPrecondition, message: message)
+  }
+}
+
+extension ReviewError: RPCErrorConvertible {
+  public var rpcError: RPCError {
+    switch self {
+    case .stayNotCompleted:
+      RPCError(code: .failedPrecondition, message: "only a COMPLETED stay is reviewed (after check-out)")
+    case .windowClosed(let days):
+      RPCError(code: .failedPrecondition, message: "reviews are written within \(days) days of check-out")
+    case .alreadyReviewed: RPCError(code: .alreadyExists, message: "the booking has its review already")
+    }
+  }
+}

@@ -114,8 +114,8 @@ extension Marketplace_V1_SearchPropertiesRequest.View {
 }
 
 extension Marketplace_V1_LocalDate.View {
-  var dateInput: SearchListings.DateInput {
-    SearchListings.DateInput(year: Int(year), month: Int(month), day: Int(day))
+  var dateInput: DateInput {
+    DateInput(year: Int(year), month: Int(month), day: Int(day))
   }
 }
 

@@ -72,6 +72,14 @@ public enum PropertyRepository {
     }
   }
 
+  /// A listing that is not deleted, its row locked to share until the transaction ends: a
+  /// booking made under it cannot be missed by a deletion's check (`findForUpdate`).
+  public static func findForShare(id: PropertyID) -> PGQuery<Property?> {
+    PGQuery(Self.select + " WHERE p.id = \(id) AND p.deleted_at IS NULL FOR SHARE") {
+      try $0.decodeFirst(Self.decode)
+    }
+  }
+
   /// Replaces what the host sets; nil if the listing is deleted (or unknown).
   public static func update(id: PropertyID, listing: Listing) -> PGQuery<Property?> {
     let location = listing.location
@@ -152,7 +160,7 @@ public enum PropertyRepository {
         """
          AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.property_id = p.id \
         AND b.stay && daterange(\(stay.checkIn)::date, \(stay.checkOut)::date, '[)') \
-        AND b.status IN ('pending', 'confirmed'))
+        AND b.status IN ('pending', 'awaiting_host', 'confirmed', 'blocked'))
         """)
     }
     switch search.after {

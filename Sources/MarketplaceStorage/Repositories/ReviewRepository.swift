@@ -35,6 +35,7 @@ public enum ReviewRepository {
       SELECT id, booking_id, property_id, author_id, rating, comment, created_at FROM review
       """
     ) { try $0.decodeOne(Self.decode) }
+    .onViolation(of: "reviews_booking_id_key", throw: ReviewError.alreadyReviewed)
   }
 
   /// The review of a booking, if it has one.
