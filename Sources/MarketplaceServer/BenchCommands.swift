@@ -23,7 +23,7 @@ enum BenchWorkload: String, CaseIterable, ExpressibleByArgument {
     limit: 21)
 
   /// The expiry job's payload for booking `id`.
-  static func jobPayload(_ id: BookingID) -> String { "{\"booking_id\": \"\(id)\"}" }
+  static func jobPayload(_ id: BookingID) -> JobPayload { ["booking_id": "\(id)"] }
 
   /// The booking transaction's statements for one stay: insert the booking and its expiry job
   /// (one transaction), then cancel it again so the data set stays the same.
@@ -71,7 +71,7 @@ struct BenchSQLCommand: ParsableCommand {
         id: placeholder, propertyID: property, guestID: guest, stay: stay)
       let fromSelect = [
         "\(placeholder)": ":bid", "\(stay.checkIn)": ":ci", "\(stay.checkOut)": ":co",
-        BenchWorkload.jobPayload(placeholder): ":payload",
+        BenchWorkload.jobPayload(placeholder).json: ":payload",
       ]
       let prelude = """
         \\set year 3000 + :client_id

@@ -6,7 +6,7 @@ import Testing
 
 /// Every statement the repositories issue has an index path: on a seeded, analyzed data set the
 /// whole repository workload runs with `auto_explain` sending each executed statement's plan back
-/// as a notice, and no plan may scan users, properties, bookings, payments or reviews
+/// as a notice, and no plan may scan users, properties, bookings, payments, reviews or jobs
 /// sequentially, nor read and discard more than `maximumRowsFiltered` of their rows (an index
 /// walked in the wrong order, filtering on what should have been its condition), nor fully sort
 /// their rows below a LIMIT (a page must be read in index order, so that it stops after the page
@@ -15,7 +15,7 @@ import Testing
 /// the generic plan it may switch to afterwards.
 @Suite("query plans", .enabled(if: TestDatabase.shouldRun, TestDatabase.disabledReason))
 struct QueryPlanTests {
-  static let guarded: Set<String> = ["users", "properties", "bookings", "payments", "reviews"]
+  static let guarded: Set<String> = ["users", "properties", "bookings", "payments", "reviews", "jobs"]
   /// Rows of a guarded table a plan node may read and then drop by a filter (a page is 20 to 100
   /// rows; a city has up to ~50 listings at this size).
   static let maximumRowsFiltered = 200
@@ -35,6 +35,7 @@ struct QueryPlanTests {
   func indexPaths() async throws {
     try await TestDatabase.withPool(maximumConnections: 1, migrated: true) { pool, _ in
       _ = try await Seeder.seed(pool, config: Self.seedConfig, logger: TestDatabase.logger)
+      try await pool.withConnection { try $0.executeScript(Self.jobBacklog) }
       let samples = try await pool.withConnection { try Samples(loadingFrom: $0) }
       for planCacheMode in ["force_custom_plan", "force_generic_plan"] {
         let (plans, statements, plannedPerExecution, methods) = try await pool.withConnection { session in
@@ -69,6 +70,26 @@ struct QueryPlanTests {
       }
     }
   }
+
+  /// The job queue as it looks in production: mostly jobs that ran (a few of them failed or dead),
+  /// a due backlog, jobs scheduled for later, and one running job per worker.
+  static let jobBacklog: SQL = """
+    INSERT INTO jobs (kind, state, attempts, run_after, lease_owner, created_at)
+      SELECT 'booking.expire', 'succeeded', 1, now() - g * interval '30 seconds', 'w', now() - g * interval '30 seconds'
+      FROM generate_series(1, 50000) g;
+    INSERT INTO jobs (kind, state, attempts, run_after, last_error)
+      SELECT 'payment.process', CASE WHEN g % 2 = 0 THEN 'dead' ELSE 'failed' END, 10,
+        now() - g * interval '1 hour', 'gateway timeout'
+      FROM generate_series(1, 200) g;
+    INSERT INTO jobs (kind, payload, run_after)
+      SELECT 'booking.expire', jsonb_build_object('booking_id', gen_random_uuid()::text), now() - g * interval '1 second'
+      FROM generate_series(1, 1000) g;
+    INSERT INTO jobs (kind, run_after) SELECT 'booking.expire', now() + g * interval '1 minute' FROM generate_series(1, 5000) g;
+    INSERT INTO jobs (kind, state, attempts, run_after, lease_owner, lease_expires_at)
+      SELECT 'payment.process', 'running', 1, now() - interval '1 hour', 'w' || g, now() + interval '1 minute'
+      FROM generate_series(1, 4) g;
+    ANALYZE jobs;
+    """
 
   /// Runs the workload in a transaction (rolled back: the seeded data stay as they are) with
   /// `auto_explain` sending every plan back as a notice.
@@ -114,6 +135,8 @@ struct Samples {
   var idempotencyKey: String
   var reviewedPropertyID: PropertyID
   var today: LocalDate
+  /// The database's time: the domain time the job queue's statements are given.
+  var now: Timestamp
 
   init(loadingFrom session: PGSession) throws {
     func one(_ sql: SQL) throws -> PGRow { try #require(try session.query(sql).first) }
@@ -137,6 +160,7 @@ struct Samples {
     row = try one("SELECT property_id FROM reviews GROUP BY property_id ORDER BY count(*) DESC LIMIT 1")
     reviewedPropertyID = try #require(PropertyID(try row.string(0)!))
     today = Seeder.Config().today
+    now = try #require(try one("SELECT now()").decode(0, as: Timestamp.self))
   }
 }
 
@@ -279,7 +303,8 @@ enum Workload {
     _ = try session.run(BookingRepository.isFree(propertyID: s.propertyID, stay: stay))
     _ = try session.run(BookingRepository.countUpcoming(propertyID: s.propertyID, timeZone: "Europe/Paris"))
     _ = try session.run(
-      JobRepository.enqueue(kind: "plan.test", payload: "{}", runAfter: Timestamp(microsecondsSinceEpoch: 0)))
+      JobRepository.enqueue(
+        kind: "booking.expire", payload: ["booking_id": "\(booking.id)"], runAfter: booking.expiresAt!, maxAttempts: 5))
     _ = try session.run(
       BookingRepository.transition(
         id: booking.id, from: .pending, to: .confirmed, deadline: RepositoryCatalog.farFuture))
@@ -335,6 +360,30 @@ enum Workload {
     _ = try session.run(SandboxGatewayRepository.countFailure(key: "charge-plan"))
     _ = try session.run(
       PaymentRepository.transition(id: payment.id, from: .pending, to: .succeeded, gatewayReference: "gw_1"))
+
+    // The job queue: a worker's claims (the due backlog first) and outcomes, and the operator's
+    // listings and requeueing.
+    let worker = "plan-host:1:token:worker-1"
+    func claim() throws(PGError) -> Int64 {
+      guard let job = try session.run(JobRepository.claim(owner: worker, leaseSeconds: 60, now: s.now)) else {
+        throw PGError(.unexpected, "the backlog had no due job")
+      }
+      return job.id
+    }
+    var job = try claim()
+    _ = try session.run(JobRepository.extendLease(id: job, owner: worker, leaseSeconds: 60))
+    _ = try session.run(JobRepository.retry(id: job, owner: worker, runAfter: s.now, error: "gateway timeout"))
+    job = try claim()
+    _ = try session.run(JobRepository.succeed(id: job, owner: worker))
+    job = try claim()
+    _ = try session.run(JobRepository.fail(id: job, owner: worker, error: "no handler for this kind"))
+    job = try claim()
+    _ = try session.run(JobRepository.bury(id: job, owner: worker, error: "gateway timeout"))
+    _ = try session.run(JobRepository.find(id: job))
+    _ = try session.run(JobRepository.retryDead(id: job, now: s.now))
+    for states: [JobState] in [[.dead], [.failed, .dead], [.queued, .running], [.running], []] {
+      _ = try session.run(JobRepository.list(states: states, limit: 50))
+    }
 
     // Reviews (with and without a cursor).
     _ = try session.run(BookingRepository.transition(id: booking.id, from: .confirmed, to: .completed))
