@@ -102,12 +102,23 @@ enum TestDatabase {
     }
   }
 
-  /// Runs `body` with a pipelined client on a fresh database (closed and dropped afterwards).
+  /// Runs `body` with a pipelined client on a fresh database (closed and dropped afterwards). With
+  /// `migrated`, the marketplace schema is applied first.
   static func withClient<T: Sendable>(
-    maximumConnections: Int = 4, pipelineDepth: Int = PGClient.Config.defaults.pipelineDepth,
+    maximumConnections: Int = 4, pipelineDepth: Int = PGClient.Config.defaults.pipelineDepth, migrated: Bool = false,
     _ body: (_ client: PGClient, _ database: String) async throws -> T
   ) async throws -> T {
     try await withFreshDatabase { options, name in
+      if migrated {
+        let pool = PGPool(config: PGPool.Config(connection: options), logger: logger)
+        do {
+          try await MarketplaceSchema.migrator().migrate(pool, logger: logger)
+        } catch {
+          await pool.close()
+          throw error
+        }
+        await pool.close()
+      }
       var config = PGClient.Config(connection: options)
       config.maximumConnections = maximumConnections
       config.pipelineDepth = pipelineDepth
