@@ -13,14 +13,15 @@ import StandardServices
 import UnixSignals
 
 /// `marketplace-server`: `serve` (the default subcommand, so `marketplace-server --port 6000`
-/// serves), `seed`, `users` (operator tools) or the benchmark helpers.
+/// serves), `seed`, `users`, `jobs` (operator tools) or the benchmark helpers.
 @main
 struct MarketplaceCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "marketplace-server",
     abstract: "The marketplace's gRPC server (h2c, prior knowledge), and its tools.",
     subcommands: [
-      MarketplaceServer.self, SeedCommand.self, UsersCommand.self, BenchSQLCommand.self, BenchBookingCommand.self,
+      MarketplaceServer.self, SeedCommand.self, UsersCommand.self, JobsCommand.self, BenchSQLCommand.self,
+      BenchBookingCommand.self,
     ],
     defaultSubcommand: MarketplaceServer.self)
 }
@@ -137,7 +138,15 @@ struct MarketplaceServer: AsyncParsableCommand {
       valueName: "path"))
   var testClockFile: String?
 
+  @Option(help: "Jobs this process runs at once from the job queue (0: none; other processes run them).")
+  var jobWorkers = JobRunner.Config().workers
+
+  @Option(help: "Seconds a worker holds a job before another process may take it over (its heartbeat renews it).")
+  var jobLeaseSeconds = Int(JobRunner.Config().leaseDuration.components.seconds)
+
   func validate() throws {
+    guard jobWorkers >= 0 else { throw ValidationError("--job-workers must not be negative") }
+    guard jobLeaseSeconds > 0 else { throw ValidationError("--job-lease-seconds must be positive") }
     guard paymentWindowMinutes > 0, hostAnswerWindowHours > 0, reviewWindowDays > 0, completionSweepSeconds > 0 else {
       throw ValidationError(
         "--payment-window-minutes, --host-answer-window-hours, --review-window-days and --completion-sweep-seconds must be positive"
@@ -214,10 +223,7 @@ struct MarketplaceServer: AsyncParsableCommand {
         capacityBytes: cacheBytes,
         propertyTimeToLive: cachePropertyTtlSeconds > 0 ? .seconds(cachePropertyTtlSeconds) : nil))
     // The clock the rules and jobs read: the machine's, or, for tests only, one a file moves.
-    let (clockMoves, clockMoved) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-    let testClock = testClockFile.map { path in
-      FileOffsetClock(path: path, logger: logger) { clockMoved.yield() }
-    }
+    let testClock = testClockFile.map { FileOffsetClock(path: $0, logger: logger) }
     let clock: any WallClock = testClock ?? SystemWallClock()
     if testClock != nil {
       logger.warning("the clock is a test clock (--test-clock-file): never use this in production")
@@ -240,6 +246,16 @@ struct MarketplaceServer: AsyncParsableCommand {
     let router = StandardServiceSet.router(health: health, testServices: testServices) { router in
       MarketplaceServices.register(with: &router, dependencies)
     }
+    let jobs = JobRunner(
+      client: client, handlers: MarketplaceJobs.handlers(workflows),
+      config: .init(workers: jobWorkers, leaseDuration: .seconds(jobLeaseSeconds)), clock: clock,
+      logger: Logger(label: "marketplace.jobs"))
+    // A moved test clock may have made jobs due and stays ended.
+    let (clockMoves, clockMoved) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    testClock?.whenMoved {
+      jobs.wake()
+      clockMoved.yield()
+    }
     let server = HTTP2Server(config: config, router: router, logger: logger)
     // Started in this order, stopped in reverse: the RPC server first, the database last.
     services += [
@@ -251,6 +267,7 @@ struct MarketplaceServer: AsyncParsableCommand {
       BookingWatchListener(watchers: watchers, logger: logger),
       CompletionSweep(
         workflows: workflows, interval: .seconds(completionSweepSeconds), wakeUps: clockMoves, logger: logger),
+      JobWorkers(runner: jobs),
     ]
     if let testClock { services.append(testClock) }
     services.append(server)
@@ -270,3 +287,4 @@ struct MarketplaceServer: AsyncParsableCommand {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension PasswordHasher.Strength: ExpressibleByArgument {}
+extension JobState: ExpressibleByArgument {}

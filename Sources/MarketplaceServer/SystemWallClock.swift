@@ -13,18 +13,23 @@ struct SystemWallClock: WallClock {
 
 /// For tests only (`--test-clock-file`): the machine's clock moved ahead by a number of seconds
 /// read from a file, so that a test can pass a payment deadline or a check-out without waiting.
-/// The file is read again every 100 ms; a change calls `onChange` (to wake the job workers).
+/// The file is read again every 100 ms; a change calls what `whenMoved` registered (to wake the
+/// job workers and the completion sweep).
 final class FileOffsetClock: WallClock, Service {
   private let offsetSeconds = Atomic<Int64>(0)
   private let path: String
-  private let onChange: @Sendable () -> Void
+  private let listeners = Mutex<[@Sendable () -> Void]>([])
   private let logger: Logger
 
-  init(path: String, logger: Logger, onChange: @escaping @Sendable () -> Void) {
+  init(path: String, logger: Logger) {
     self.path = path
     self.logger = logger
-    self.onChange = onChange
     readOffset()
+  }
+
+  /// Calls `body` each time the clock moves.
+  func whenMoved(_ body: @escaping @Sendable () -> Void) {
+    listeners.withLock { $0.append(body) }
   }
 
   var now: Timestamp {
@@ -34,7 +39,7 @@ final class FileOffsetClock: WallClock, Service {
   func run() async throws {
     while !Task.isCancelled && !Task.isShuttingDownGracefully {
       try? await Task.sleep(for: .milliseconds(100))
-      if readOffset() { onChange() }
+      if readOffset() { for listener in listeners.withLock({ $0 }) { listener() } }
     }
   }
 

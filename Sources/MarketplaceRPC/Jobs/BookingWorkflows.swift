@@ -119,7 +119,7 @@ public struct BookingWorkflows: Sendable {
   public func notify(_ id: BookingID, event: String) async throws {
     guard let (booking, listing) = try await database.run(BookingRepository.findWithListing(id: id)) else { return }
     let kind = "booking.\(event)"
-    let payload = MarketplaceJobs.payload(["booking_id": id.description])
+    let payload = JobPayload(["booking_id": id.description]).json
     _ = try await database.transaction(
       OutboxRepository.insertOnce(recipientID: booking.guestID, kind: kind, payload: payload),
       OutboxRepository.insertOnce(recipientID: listing.hostID, kind: kind, payload: payload))
