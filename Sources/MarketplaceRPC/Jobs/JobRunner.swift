@@ -132,16 +132,22 @@ public final class JobRunner: Sendable {
   private enum Step {
     case ranJob
     case foundNothing
+    case claimFailed
   }
 
   private func work(as owner: String) async {
     while !Task.isCancelled {
       let seen = wakeUps.generation
+      let claimStart = ContinuousClock.now
       // A task of its own, which this worker's cancellation does not reach: at shutdown a claim
       // in flight completes, and the job it claimed runs and has its outcome recorded.
       let step = await Task { await self.claimAndRun(as: owner) }.value
-      if step == .ranJob { continue }
-      await wakeUps.wait(unlessRungSince: seen, timeout: idleTimeout())
+      switch step {
+      case .ranJob: continue
+      case .foundNothing:
+        await wakeUps.wait(unlessRungSince: seen, timeout: idleTimeout(afterEmptyClaimAt: claimStart))
+      case .claimFailed: await wakeUps.wait(unlessRungSince: seen, timeout: config.pollInterval)
+      }
     }
   }
 
@@ -154,7 +160,7 @@ public final class JobRunner: Sendable {
       var metadata = error.logMetadata
       metadata["jobs.worker"] = "\(owner)"
       logger.warning("could not claim a job", metadata: metadata)
-      return .foundNothing
+      return .claimFailed
     }
     guard let job = claimed else { return .foundNothing }
     await process(job, as: owner)
@@ -203,9 +209,9 @@ public final class JobRunner: Sendable {
     case .retry(let delay):
       logger.warning("job failed: retrying", metadata: ["error.type": "\(errorType)", "job.retry_in": "\(delay)"])
       let runAfter = clock.now.adding(delay)
-      scheduleWakeUp(after: delay)
-      await record(
-        JobRepository.retry(id: job.id, owner: owner, runAfter: runAfter, error: Self.lastError(error)), logger)
+      let retry = JobRepository.retry(id: job.id, owner: owner, runAfter: runAfter, error: Self.lastError(error))
+      // Once committed, not before: a look before would not see the job queued again.
+      if await record(retry, logger) { scheduleWakeUp(after: delay) }
     }
   }
 
@@ -248,16 +254,18 @@ public final class JobRunner: Sendable {
     }
   }
 
-  /// Records an outcome, trying again a few times while the database is unreachable: an outcome
-  /// not recorded makes the job run again once its lease runs out.
-  private func record(_ outcome: PGQuery<Bool>, _ logger: Logger) async {
+  /// Records an outcome, trying again a few times while the database is unreachable (an outcome
+  /// not recorded makes the job run again once its lease runs out); returns whether it was.
+  @discardableResult
+  private func record(_ outcome: PGQuery<Bool>, _ logger: Logger) async -> Bool {
     let tries = 3
     for attempt in 1...tries {
       do {
-        if try await client.run(outcome, deadline: statementDeadline()) == false {
+        let recorded = try await client.run(outcome, deadline: statementDeadline())
+        if !recorded {
           logger.warning("the job is no longer this worker's (its lease ran out): this outcome was dropped")
         }
-        return
+        return recorded
       } catch {
         var metadata = error.logMetadata
         metadata["jobs.try"] = "\(attempt)/\(tries)"
@@ -266,6 +274,7 @@ public final class JobRunner: Sendable {
       }
     }
     logger.error("the job's outcome was not recorded: it runs again once its lease runs out")
+    return false
   }
 
   // MARK: Wake-ups
@@ -295,22 +304,22 @@ public final class JobRunner: Sendable {
   /// sooner than a poll interval matters (polling finds the others as soon).
   private func scheduleWakeUp(after delay: Duration) {
     guard delay < config.pollInterval else { return }
-    // A millisecond late: the job's due time was read from the domain clock a moment ago.
-    let instant = ContinuousClock.now + delay + .milliseconds(1)
+    // Its due time was read from the domain clock before this instant: due by then.
+    let instant = ContinuousClock.now + delay
     dueRetries.withLock { $0.append(instant) }
   }
 
-  /// How long an idle worker sleeps: a poll interval, or until the next retry this runner
-  /// scheduled falls due.
-  private func idleTimeout() -> Duration {
-    let now = ContinuousClock.now
+  /// How long a worker whose claim, started at `claimStart`, found nothing due sleeps: a poll
+  /// interval, or until the next retry this runner scheduled falls due.
+  private func idleTimeout(afterEmptyClaimAt claimStart: ContinuousClock.Instant) -> Duration {
     let next = dueRetries.withLock { instants -> ContinuousClock.Instant? in
-      // Those past due were looked for by the wake-up they caused (or by a claim since).
-      instants.removeAll { $0 <= now }
+      // A retry due before that claim started was due for it, and taken already.
+      instants.removeAll { $0 <= claimStart }
       return instants.min()
     }
     guard let next else { return config.pollInterval }
-    return min(config.pollInterval, next - now)
+    // Past already (it fell due while the claim ran): look again at once.
+    return min(config.pollInterval, max(next - ContinuousClock.now, .zero))
   }
 
   // MARK: Helpers
