@@ -41,6 +41,12 @@ public struct PaymentService: Marketplace_V1_PaymentService.ServiceProtocol {
         let found = try await tx.run(BookingRepository.findWithListing(id: valid.bookingID, locked: true))
         try AccessPolicy.check(
           .pay, by: context.caller, onBooking: found?.booking, hostID: found?.listing.hostID, id: valid.bookingID)
+        // A concurrent request with this key may have committed while we waited for the lock
+        // (and its payment may have confirmed the booking since).
+        if let existing = try await tx.run(retried) {
+          try PayBooking.checkRetry(of: existing, fingerprint: fingerprint)
+          return existing
+        }
         try PayBooking.check(valid, for: found!.booking)
         let id = PaymentID.random()
         let (payment, _) = try await tx.run(
