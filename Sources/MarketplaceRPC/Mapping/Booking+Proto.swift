@@ -91,14 +91,3 @@ extension Marketplace_V1_CreateBookingRequest.View {
     return request
   }
 }
-
-extension BookingRepository.Cursor: PageCursor {
-  var bytes: [UInt8] { CursorBytes.int64(Int64(checkIn.daysSinceEpoch)) + CursorBytes.uuid(id.uuid) }
-
-  init?(bytes: [UInt8]) {
-    guard bytes.count == 24 else { return nil }
-    self.init(
-      checkIn: LocalDate(daysSinceEpoch: Int(CursorBytes.int64(bytes[0..<8]))),
-      id: BookingID(CursorBytes.uuid(bytes[8..<24])))
-  }
-}

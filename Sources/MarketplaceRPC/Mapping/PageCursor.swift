@@ -27,15 +27,44 @@ extension PageTokens {
   }
 }
 
-extension PropertyRepository.HostCursor: PageCursor {
-  var bytes: [UInt8] { CursorBytes.int64(createdAt.microsecondsSinceEpoch) + CursorBytes.uuid(id.uuid) }
+/// A cursor of a sort key that fits 64 bits and an id: 24 bytes.
+protocol KeyAndIDCursor: PageCursor {
+  var sortKey: Int64 { get }
+  var uuid: UUID { get }
+  init(sortKey: Int64, uuid: UUID)
+}
+
+extension KeyAndIDCursor {
+  var bytes: [UInt8] { CursorBytes.int64(sortKey) + CursorBytes.uuid(uuid) }
 
   init?(bytes: [UInt8]) {
     guard bytes.count == 24 else { return nil }
-    self.init(
-      createdAt: Timestamp(microsecondsSinceEpoch: CursorBytes.int64(bytes[0..<8])),
-      id: PropertyID(CursorBytes.uuid(bytes[8..<24])))
+    self.init(sortKey: CursorBytes.int64(bytes[0..<8]), uuid: CursorBytes.uuid(bytes[8..<24]))
   }
+}
+
+extension PropertyRepository.HostCursor: KeyAndIDCursor {
+  var sortKey: Int64 { createdAt.microsecondsSinceEpoch }
+  var uuid: UUID { id.uuid }
+  init(sortKey: Int64, uuid: UUID) { self.init(createdAt: Timestamp(microsecondsSinceEpoch: sortKey), id: .init(uuid)) }
+}
+
+extension PaymentRepository.Cursor: KeyAndIDCursor {
+  var sortKey: Int64 { createdAt.microsecondsSinceEpoch }
+  var uuid: UUID { id.uuid }
+  init(sortKey: Int64, uuid: UUID) { self.init(createdAt: Timestamp(microsecondsSinceEpoch: sortKey), id: .init(uuid)) }
+}
+
+extension Review.Cursor: KeyAndIDCursor {
+  var sortKey: Int64 { createdAt.microsecondsSinceEpoch }
+  var uuid: UUID { id.uuid }
+  init(sortKey: Int64, uuid: UUID) { self.init(createdAt: Timestamp(microsecondsSinceEpoch: sortKey), id: .init(uuid)) }
+}
+
+extension BookingRepository.Cursor: KeyAndIDCursor {
+  var sortKey: Int64 { Int64(checkIn.daysSinceEpoch) }
+  var uuid: UUID { id.uuid }
+  init(sortKey: Int64, uuid: UUID) { self.init(checkIn: LocalDate(daysSinceEpoch: Int(sortKey)), id: .init(uuid)) }
 }
 
 /// Fixed-width fields of cursors, big-endian.

@@ -34,14 +34,3 @@ extension Marketplace_V1_CreatePaymentRequest.View {
     return request
   }
 }
-
-extension PaymentRepository.Cursor: PageCursor {
-  var bytes: [UInt8] { CursorBytes.int64(createdAt.microsecondsSinceEpoch) + CursorBytes.uuid(id.uuid) }
-
-  init?(bytes: [UInt8]) {
-    guard bytes.count == 24 else { return nil }
-    self.init(
-      createdAt: Timestamp(microsecondsSinceEpoch: CursorBytes.int64(bytes[0..<8])),
-      id: PaymentID(CursorBytes.uuid(bytes[8..<24])))
-  }
-}
