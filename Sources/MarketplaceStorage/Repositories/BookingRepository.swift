@@ -181,10 +181,12 @@ public enum BookingRepository {
   public static func transition(
     id: BookingID, from: Booking.Status, to: Booking.Status, deadline: Timestamp? = nil
   ) -> PGQuery<Booking?> {
-    PGQuery(
+    // No parameter for an absent deadline: a NULL value cannot be given to a pgbench script.
+    let newDeadline: SQL = deadline.map { "\($0)::timestamptz" } ?? "NULL::timestamptz"
+    return PGQuery(
       """
       UPDATE bookings SET status = \(to.rawValue),
-        expires_at = CASE WHEN \(to.rawValue) IN ('pending', 'awaiting_host', 'confirmed') THEN \(deadline as Timestamp?)::timestamptz END,
+        expires_at = CASE WHEN \(to.rawValue) IN ('pending', 'awaiting_host', 'confirmed') THEN \(newDeadline) END,
         updated_at = now()
       WHERE id = \(id) AND status = \(from.rawValue)
       """ + Self.returning
