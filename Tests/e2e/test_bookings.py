@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 
-from accounts import Accounts, bearer
+from accounts import Accounts, bad_request_fields, bearer
 from conftest import OwnServer, _open_channel
 from e2e_util import RPC_TIMEOUT, expect_rpc_error
 
@@ -68,9 +68,13 @@ class Market:
         return (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=self.offset)).date()
 
     def advance(self, **delta):
-        """Moves the server's clock forward (it reads the file every 100 ms)."""
+        """Moves the server's clock forward, and waits until the server (which reads the file every
+        100 ms) logs that it moved."""
         self.offset += int(datetime.timedelta(**delta).total_seconds())
         self.clock_file.write_text(str(self.offset))
+        moved = f"clock.offset_seconds={self.offset}"
+        wait_for(f"the server's clock to move to +{self.offset}s",
+                 lambda: any(moved in line and "test clock moved" in line for line in self.server.log))
 
     def sql(self, query: str) -> str:
         return subprocess.run(["psql", self.url, "-qAtc", query], capture_output=True, text=True,
@@ -440,8 +444,50 @@ def test_authorization_matrix(market):
     assert [x.id for x in trips] == [booking.id]
 
 
+def test_reviews_only_by_the_guest_of_a_completed_stay_within_the_window(market):
+    """A stay is reviewed once it is COMPLETED, by its guest, within 14 days (the default) of
+    check-out: the 14th day is in, the 15th out."""
+    rv = market.pb.reviews_pb2
+    _, host = market.person("host")
+    _, guest = market.person()
+    _, stranger = market.person()
+    listing = market.listing(host)
+    early = market.book(guest, listing, start_in_days=2, nights=2)  # checks out on day 4
+    late = market.book(guest, listing, start_in_days=4, nights=2)  # on day 6
+    for booking in (early, late):
+        market.pay(guest, booking)
+        market.wait_status(guest, booking.id, market.b.BOOKING_STATUS_CONFIRMED)
+
+    def review(token, booking, rating=5, comment=""):
+        return market.reviews.CreateReview(rv.CreateReviewRequest(booking_id=booking.id, rating=rating,
+                                                                  comment=comment),
+                                           metadata=bearer(token) if token else (), timeout=RPC_TIMEOUT)
+
+    err = expect_rpc_error("a review before the stay", review, guest, early,
+                           expected=grpc.StatusCode.FAILED_PRECONDITION)
+    assert "COMPLETED" in err.details()
+    market.advance(days=18)  # day 18: 14 days after the early check-out, 12 after the late one
+    for booking in (early, late):
+        market.wait_status(guest, booking.id, market.b.BOOKING_STATUS_COMPLETED)
+    expect_rpc_error("the host reviewing", review, host, early, expected=grpc.StatusCode.PERMISSION_DENIED)
+    expect_rpc_error("a stranger reviewing", review, stranger, early, expected=grpc.StatusCode.NOT_FOUND)
+    expect_rpc_error("no token", review, None, early, expected=grpc.StatusCode.UNAUTHENTICATED)
+    for rating, comment in ((0, ""), (6, ""), (5, "x" * 2_001)):
+        err = expect_rpc_error(f"rating {rating}, a comment of {len(comment)}", review, guest, early, rating=rating,
+                               comment=comment, expected=grpc.StatusCode.INVALID_ARGUMENT)
+        assert bad_request_fields(err) == ["comment" if comment else "rating"]
+    assert review(guest, early, rating=3).review.rating == 3  # the window's last day
+
+    market.advance(days=3)  # day 21: 15 days after the late check-out
+    err = expect_rpc_error("a review after the window", review, guest, late,
+                           expected=grpc.StatusCode.FAILED_PRECONDITION)
+    assert "within 14 days" in err.details()
+    shown = market.properties.GetProperty(market.pb.properties_pb2.GetPropertyRequest(property_id=listing.id),
+                                          timeout=RPC_TIMEOUT).property
+    assert (shown.rating_count, shown.rating_average) == (1, 3.0)
+
+
 def test_malformed_requests_name_their_fields(market):
-    from accounts import bad_request_fields
     _, guest = market.person()
     err = expect_rpc_error("a booking with nothing", market.bookings.CreateBooking, market.b.CreateBookingRequest(),
                            metadata=bearer(guest), timeout=RPC_TIMEOUT, expected=grpc.StatusCode.INVALID_ARGUMENT)
