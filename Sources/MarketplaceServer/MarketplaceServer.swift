@@ -21,7 +21,6 @@ struct MarketplaceCommand: AsyncParsableCommand {
     abstract: "The marketplace's gRPC server (h2c, prior knowledge), and its tools.",
     subcommands: [
       MarketplaceServer.self, SeedCommand.self, UsersCommand.self, JobsCommand.self, BenchSQLCommand.self,
-      BenchBookingCommand.self,
     ],
     defaultSubcommand: MarketplaceServer.self)
 }

@@ -1,6 +1,6 @@
 public import MarketplaceCore
 import MarketplaceStorage
-import Postgres
+public import Postgres
 
 /// The marketplace's background jobs: their kinds, the statements that enqueue them, and their
 /// handlers. A job is enqueued in the transaction of the write that causes it, so it exists
@@ -38,7 +38,7 @@ public enum MarketplaceJobs {
     ]
   }
 
-  static func lapse(of booking: BookingID, at deadline: Timestamp) -> PGQuery<Int64> {
+  public static func lapse(of booking: BookingID, at deadline: Timestamp) -> PGQuery<Int64> {
     JobRepository.enqueue(kind: lapse, payload: ["booking_id": booking.description], runAfter: deadline)
   }
 
@@ -57,12 +57,12 @@ public enum MarketplaceJobs {
   }
 
   /// What a booking notification announces.
-  enum Event: String {
+  public enum Event: String, Sendable {
     case confirmed, declined, cancelled, refunded
     case awaitingHost = "awaiting_host"
   }
 
-  static func notify(_ event: Event, of booking: BookingID, now: Timestamp) -> PGQuery<Int64> {
+  public static func notify(_ event: Event, of booking: BookingID, now: Timestamp) -> PGQuery<Int64> {
     JobRepository.enqueue(
       kind: notify, payload: ["booking_id": booking.description, "event": event.rawValue], runAfter: now)
   }
