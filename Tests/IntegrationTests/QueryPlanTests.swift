@@ -234,7 +234,6 @@ enum Workload {
         id: .random(), userID: user.id, tokenHash: token,
         expiresAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000)))
     _ = try session.run(UserRepository.activeSession(tokenHash: token))
-    _ = try session.run(UserRepository.revokeSession(tokenHash: token))
     _ = try session.run(UserRepository.revokeSession(id: .random()))
     _ = try session.run(UserRepository.revokeSessions(userID: s.userID))
     _ = try session.run(UserRepository.revokeSessions(userID: s.userID, except: .random()))
@@ -296,11 +295,7 @@ enum Workload {
         guests: 1, totalPrice: Money(amountMinor: 20_000, currency: eur),
         expiresAt: Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000)))
     _ = try session.run(BookingRepository.find(id: s.bookingID))
-    _ = try session.run(BookingRepository.findForUpdate(id: s.bookingID))
-    _ = try session.run(BookingRepository.list(guestID: s.guestID, limit: 20))
-    _ = try session.run(BookingRepository.list(propertyID: s.propertyID, from: s.today, limit: 20))
     _ = try session.run(BookingRepository.activeStays(propertyID: s.propertyID, within: stay))
-    _ = try session.run(BookingRepository.isFree(propertyID: s.propertyID, stay: stay))
     _ = try session.run(BookingRepository.countUpcoming(propertyID: s.propertyID, timeZone: "Europe/Paris"))
     _ = try session.run(
       JobRepository.enqueue(
@@ -308,7 +303,6 @@ enum Workload {
     _ = try session.run(
       BookingRepository.transition(
         id: booking.id, from: .pending, to: .confirmed, deadline: RepositoryCatalog.farFuture))
-    _ = try session.run(BookingRepository.expireUnpaid(limit: 100))
     _ = try session.run(BookingRepository.completeEnded(at: RepositoryTests.noon(s.today), limit: 100))
     _ = try session.run(BookingRepository.findWithListing(id: s.bookingID))
     _ = try session.run(BookingRepository.findWithListing(id: s.bookingID, locked: true))
@@ -342,8 +336,6 @@ enum Workload {
         requestFingerprint: [UInt8](repeating: 1, count: 32)))
     _ = try session.run(PaymentRepository.find(id: s.paymentID))
     _ = try session.run(PaymentRepository.find(payerID: s.payerID, idempotencyKey: s.idempotencyKey))
-    _ = try session.run(PaymentRepository.list(bookingID: s.bookingID))
-    _ = try session.run(PaymentRepository.list(payerID: s.payerID, limit: 20))
     _ = try session.run(PaymentRepository.livePayment(bookingID: s.bookingID))
     let paymentCursor = PaymentRepository.Cursor(createdAt: RepositoryCatalog.farFuture, id: s.paymentID)
     for owner: PaymentRepository.Owner in [.payer(s.payerID), .booking(s.bookingID)] {
@@ -391,13 +383,11 @@ enum Workload {
       ReviewRepository.insert(
         id: .random(), bookingID: booking.id, propertyID: s.propertyID, authorID: user.id, rating: 5,
         comment: "Great"))
-    _ = try session.run(ReviewRepository.find(bookingID: s.bookingID))
     _ = try session.run(ReviewRepository.list(propertyID: s.reviewedPropertyID, after: nil, limit: 20))
     _ = try session.run(
       ReviewRepository.list(
         propertyID: s.reviewedPropertyID, after: Review.Cursor(createdAt: review.createdAt, id: review.id),
         limit: 20))
-    _ = try session.run(ReviewRepository.list(authorID: s.guestID, limit: 20))
   }
 }
 

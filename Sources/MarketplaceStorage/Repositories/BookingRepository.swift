@@ -73,28 +73,6 @@ public enum BookingRepository {
     }
   }
 
-  /// The booking, locked until the transaction ends (for a status change decided in Swift).
-  public static func findForUpdate(id: BookingID) -> PGQuery<Booking?> {
-    PGQuery(Self.select + " WHERE id = \(id) AND status <> 'blocked' FOR UPDATE") { try $0.decodeFirst(Self.decode) }
-  }
-
-  /// A guest's trips, latest check-in first.
-  public static func list(guestID: UserID, limit: Int) -> PGQuery<[Booking]> {
-    PGQuery(
-      Self.select
-        + " WHERE guest_id = \(guestID) AND status <> 'blocked' ORDER BY check_in DESC, id DESC LIMIT \(limit)"
-    ) { try $0.decodeAll(Self.decode) }
-  }
-
-  /// A property's bookings (any status) checking in on or after `from`, by date: the host's
-  /// reservations list.
-  public static func list(propertyID: PropertyID, from: LocalDate, limit: Int) -> PGQuery<[Booking]> {
-    PGQuery(
-      Self.select
-        + " WHERE property_id = \(propertyID) AND check_in >= \(from) AND status <> 'blocked' ORDER BY check_in, id LIMIT \(limit)"
-    ) { try $0.decodeAll(Self.decode) }
-  }
-
   /// Where a page of bookings (latest check-in first) ended.
   public struct Cursor: Hashable, Sendable {
     public var checkIn: LocalDate
@@ -164,17 +142,6 @@ public enum BookingRepository {
     ) { try $0.decodeAll { row throws(PGError) in try row.dateRange() } }
   }
 
-  /// Whether no live booking or block of `property` overlaps `stay`.
-  public static func isFree(propertyID: PropertyID, stay: DateRange) -> PGQuery<Bool> {
-    PGQuery(
-      """
-      SELECT NOT EXISTS (SELECT 1 FROM bookings
-        WHERE property_id = \(propertyID) AND stay && daterange(\(stay.checkIn)::date, \(stay.checkOut)::date, '[)')
-          AND \(Self.holdsDates))
-      """
-    ) { try $0.decodeOne { row throws(PGError) in try row.next(Bool.self) } }
-  }
-
   /// Moves a booking from `from` to `to`; nil if it is not in `from` any more (someone else moved
   /// it first). `deadline` is the new state's `expiresAt` (the host's answer for awaiting_host,
   /// the end of the stay for confirmed); a final state has none.
@@ -206,22 +173,10 @@ public enum BookingRepository {
     ) { try $0.decodeFirst(Self.decode) }
   }
 
-  // The sweeps below pick their rows in a subquery (index order, LIMIT, SKIP LOCKED) and update
+  // The sweep below picks its rows in a subquery (index order, LIMIT, SKIP LOCKED) and updates
   // them through `id = ANY (ARRAY (...))`, an index condition on the primary key. Written as
   // `id IN (subquery)`, the generic plan of the prepared statement (which cannot see the LIMIT's
   // value) hash-joined the picked ids against a sequential scan of all bookings.
-
-  /// The expiry sweep: cancels up to `limit` pending bookings whose time to pay ran out, oldest
-  /// first, skipping rows other workers hold; returns them.
-  public static func expireUnpaid(limit: Int) -> PGQuery<[Booking]> {
-    PGQuery(
-      """
-      UPDATE bookings SET status = 'cancelled', expires_at = NULL, updated_at = now()
-      WHERE id = ANY (ARRAY (SELECT id FROM bookings WHERE status = 'pending' AND expires_at <= now()
-                   ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED))
-      """ + Self.returning
-    ) { try $0.decodeAll(Self.decode) }
-  }
 
   /// The completion sweep: confirmed stays that ended by `now` (check-out day began in their
   /// listing's time zone: their `expiresAt`) become completed, and so reviewable; returns them.

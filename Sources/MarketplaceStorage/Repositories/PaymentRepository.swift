@@ -58,18 +58,6 @@ public enum PaymentRepository {
     ) { try $0.decodeFirst(Self.decode) }
   }
 
-  /// A booking's payments, oldest first.
-  public static func list(bookingID: BookingID) -> PGQuery<[Payment]> {
-    PGQuery(Self.select + " WHERE booking_id = \(bookingID) ORDER BY created_at, id") { try $0.decodeAll(Self.decode) }
-  }
-
-  /// A payer's payments, newest first.
-  public static func list(payerID: UserID, limit: Int) -> PGQuery<[Payment]> {
-    PGQuery(
-      Self.select + " WHERE payer_id = \(payerID) ORDER BY created_at DESC, id DESC LIMIT \(limit)"
-    ) { try $0.decodeAll(Self.decode) }
-  }
-
   /// The booking's payment that is pending or moved money, if any (at most one exists).
   public static func livePayment(bookingID: BookingID) -> PGQuery<Payment?> {
     PGQuery(

@@ -38,11 +38,6 @@ public enum ReviewRepository {
     .onViolation(of: "reviews_booking_id_key", throw: ReviewError.alreadyReviewed)
   }
 
-  /// The review of a booking, if it has one.
-  public static func find(bookingID: BookingID) -> PGQuery<Review?> {
-    PGQuery(Self.select + " WHERE booking_id = \(bookingID)") { try $0.decodeFirst(Self.decode) }
-  }
-
   /// A property's reviews, newest first, one page after `cursor`.
   public static func list(
     propertyID: PropertyID, after cursor: Review.Cursor?, limit: Int
@@ -53,12 +48,5 @@ public enum ReviewRepository {
     }
     sql.append(" ORDER BY created_at DESC, id DESC LIMIT \(limit)")
     return PGQuery(sql) { try $0.decodeAll(Self.decode) }
-  }
-
-  /// An author's reviews, newest first.
-  public static func list(authorID: UserID, limit: Int) -> PGQuery<[Review]> {
-    PGQuery(
-      Self.select + " WHERE author_id = \(authorID) ORDER BY created_at DESC, id DESC LIMIT \(limit)"
-    ) { try $0.decodeAll(Self.decode) }
   }
 }

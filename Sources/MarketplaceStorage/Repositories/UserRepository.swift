@@ -106,13 +106,6 @@ public enum UserRepository {
     ) { try $0.decodeFirst { row throws(PGError) in (try Self.decodeSession(&row), try Self.decode(&row)) } }
   }
 
-  /// Signs one session out; false if it was unknown or already revoked.
-  public static func revokeSession(tokenHash: [UInt8]) -> PGQuery<Bool> {
-    PGQuery(
-      "UPDATE sessions SET revoked_at = now() WHERE token_hash = \(tokenHash) AND revoked_at IS NULL"
-    ) { $0.rowsAffected == 1 }
-  }
-
   /// Signs one session out by id (Logout); false if it was already revoked.
   public static func revokeSession(id: AuthSessionID) -> PGQuery<Bool> {
     PGQuery("UPDATE sessions SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL") { $0.rowsAffected == 1 }
