@@ -132,7 +132,6 @@ public struct BookingWorkflows: Sendable {
     while true {
       let now = clock.now
       let done = try await database.run(BookingRepository.completeEnded(at: now, limit: batch))
-      for booking in done { _ = try await database.run(BookingRepository.announceChange(of: booking.id)) }
       completed += done.count
       if done.count < batch { return completed }
     }

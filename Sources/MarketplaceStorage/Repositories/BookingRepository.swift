@@ -180,13 +180,14 @@ public enum BookingRepository {
 
   /// The completion sweep: confirmed stays that ended by `now` (check-out day began in their
   /// listing's time zone: their `expiresAt`) become completed, and so reviewable; returns them.
+  /// Each change is announced (`announceChange`) by the same statement, so with its commit.
   public static func completeEnded(at now: Timestamp, limit: Int) -> PGQuery<[Booking]> {
     PGQuery(
       """
       UPDATE bookings SET status = 'completed', expires_at = NULL, updated_at = now()
       WHERE id = ANY (ARRAY (SELECT id FROM bookings WHERE status = 'confirmed' AND expires_at <= \(now)
                    ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED))
-      """ + Self.returning
+      """ + Self.returning + ", pg_notify(\(Self.changesChannel), id::text)"
     ) { try $0.decodeAll(Self.decode) }
   }
 
