@@ -143,9 +143,13 @@ struct MarketplaceServer: AsyncParsableCommand {
   @Option(help: "Seconds a worker holds a job before another process may take it over (its heartbeat renews it).")
   var jobLeaseSeconds = Int(JobRunner.Config().leaseDuration.components.seconds)
 
+  @Option(help: "Hours a succeeded job is kept before it is deleted (failed and dead jobs are kept).")
+  var jobRetentionHours = Int(JobRunner.Config().retention.components.seconds / 3600)
+
   func validate() throws {
     guard jobWorkers >= 0 else { throw ValidationError("--job-workers must not be negative") }
     guard jobLeaseSeconds > 0 else { throw ValidationError("--job-lease-seconds must be positive") }
+    guard jobRetentionHours > 0 else { throw ValidationError("--job-retention-hours must be positive") }
     guard paymentWindowMinutes > 0, hostAnswerWindowHours > 0, reviewWindowDays > 0, completionSweepSeconds > 0 else {
       throw ValidationError(
         "--payment-window-minutes, --host-answer-window-hours, --review-window-days and --completion-sweep-seconds must be positive"
@@ -247,7 +251,9 @@ struct MarketplaceServer: AsyncParsableCommand {
     }
     let jobs = JobRunner(
       client: client, handlers: MarketplaceJobs.handlers(workflows),
-      config: .init(workers: jobWorkers, leaseDuration: .seconds(jobLeaseSeconds)), clock: clock,
+      config: .init(
+        workers: jobWorkers, leaseDuration: .seconds(jobLeaseSeconds), retention: .seconds(jobRetentionHours * 3600)),
+      clock: clock,
       logger: Logger(label: "marketplace.jobs"))
     // A moved test clock may have made jobs due and stays ended.
     let (clockMoves, clockMoved) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))

@@ -356,6 +356,52 @@ struct JobQueueTests {
     }
   }
 
+  @Test(
+    "succeeded jobs past the retention are deleted, in batches and by the runner; failed, dead and queued ones stay")
+  func succeededJobsPurged() async throws {
+    try await TestDatabase.withClient(migrated: true) { client, _ in
+      let clock = TestClock()
+      /// A job in `state` whose last change was `hours` ago (the database's time).
+      func job(_ state: JobState, changedHoursAgo hours: Int) async throws -> Int64 {
+        let id = try await client.run(JobRepository.enqueue(kind: "test.kept", runAfter: clock.now))
+        try await client.run(
+          PGQuery(
+            """
+            UPDATE jobs SET state = \(state.rawValue), updated_at = now() - make_interval(hours => \(hours)::int)
+            WHERE id = \(id)
+            """
+          ) { _ in })
+        return id
+      }
+      let week = 7 * 24
+      var old: [Int64] = []
+      for _ in 0..<3 { old.append(try await job(.succeeded, changedHoursAgo: week + 1)) }
+      let recent = try await job(.succeeded, changedHoursAgo: 2)
+      let kept = [try await job(.failed, changedHoursAgo: week + 1), try await job(.dead, changedHoursAgo: week + 1)]
+      let queued = try await job(.queued, changedHoursAgo: week + 1)
+      func remaining() async throws -> Set<Int64> {
+        Set(try await client.run(JobRepository.list(states: [], limit: 100)).map(\.id))
+      }
+
+      let purge = JobRepository.purgeSucceeded(retentionSeconds: Double(week * 3600), limit: 2)
+      #expect(try await client.run(purge) == 2)
+      #expect(try await client.run(purge) == 1)
+      #expect(try await client.run(purge) == 0)
+      #expect(try await remaining() == Set(kept + [recent, queued]))
+
+      // The runner, with an hour's retention: the recent success goes too; the queued job runs,
+      // succeeds just now and stays.
+      let runner = JobRunner(
+        client: client, handlers: ["test.kept": JobHandlerFunction { _ in }],
+        config: .init(workers: 1, retention: .seconds(3600), purgeInterval: .milliseconds(100)), clock: clock,
+        logger: TestDatabase.logger)
+      try await Self.whileRunning(runner) {
+        try await Self.expectEventually { try await remaining() == Set(kept + [queued]) }
+      }
+      #expect(try await Self.job(client, queued).state == .succeeded)
+    }
+  }
+
   @Test("enqueue inside a transaction that rolls back leaves no job")
   func enqueueRollsBack() async throws {
     try await TestDatabase.withClient(migrated: true) { client, _ in

@@ -376,6 +376,7 @@ enum Workload {
     for states: [JobState] in [[.dead], [.failed, .dead], [.queued, .running], [.running], []] {
       _ = try session.run(JobRepository.list(states: states, limit: 50))
     }
+    _ = try session.run(JobRepository.purgeSucceeded(retentionSeconds: 7 * 86_400, limit: 1_000))
 
     // Reviews (with and without a cursor).
     _ = try session.run(BookingRepository.transition(id: booking.id, from: .confirmed, to: .completed))

@@ -22,6 +22,8 @@ import Synchronization
 ///   test clock moves, say). A retry this runner scheduled wakes them when it is due.
 /// - Leases: a claim leases the job for `leaseDuration`; while the handler runs, the lease is
 ///   extended every half of it, so only a dead or stalled worker loses its job to another one.
+/// - Retention: every `purgeInterval`, succeeded jobs older than `retention` are deleted, in
+///   batches; failed and dead ones stay for inspection.
 /// - Shutdown: cancelling `run()` stops the claiming; jobs already claimed run to completion and
 ///   their outcome is recorded, then `run()` returns.
 ///
@@ -44,17 +46,25 @@ public final class JobRunner: Sendable {
     public var pollInterval: Duration
     /// Backoff between attempts; the job's own `max_attempts` (set at enqueue) bounds them.
     public var retryPolicy: RetryPolicy
+    /// How long a succeeded job is kept before it is deleted.
+    public var retention: Duration
+    /// How often the runner deletes the succeeded jobs past `retention`.
+    public var purgeInterval: Duration
 
     public init(
       workers: Int = 2, leaseDuration: Duration = .seconds(60), pollInterval: Duration = .seconds(5),
-      retryPolicy: RetryPolicy = RetryPolicy()
+      retryPolicy: RetryPolicy = RetryPolicy(), retention: Duration = .seconds(7 * 86_400),
+      purgeInterval: Duration = .seconds(600)
     ) {
       precondition(workers >= 0, "workers must not be negative")
       precondition(leaseDuration >= .seconds(1) && pollInterval > .zero, "lease and poll interval must be positive")
+      precondition(retention >= .zero && purgeInterval > .zero, "retention and purge interval must be positive")
       self.workers = workers
       self.leaseDuration = leaseDuration
       self.pollInterval = pollInterval
       self.retryPolicy = retryPolicy
+      self.retention = retention
+      self.purgeInterval = purgeInterval
     }
   }
 
@@ -119,6 +129,7 @@ public final class JobRunner: Sendable {
       ])
     await withDiscardingTaskGroup { group in
       group.addTask { await self.listenForWakeUps() }
+      group.addTask { await self.purgePeriodically() }
       for index in 1...config.workers {
         let owner = "\(identity):worker-\(index)"
         group.addTask { await self.work(as: owner) }
@@ -250,6 +261,35 @@ public final class JobRunner: Sendable {
       } catch {
         if Task.isCancelled { return }
         logger.warning("could not extend the job's lease", metadata: error.logMetadata)
+      }
+    }
+  }
+
+  // MARK: Retention
+
+  /// Deletes the succeeded jobs past `retention` every `purgeInterval`, until cancelled. Each
+  /// round deletes batch after batch until one comes back short, so a backlog (after downtime)
+  /// goes at once, in short statements.
+  private func purgePeriodically() async {
+    let retentionSeconds = Double(config.retention.components.seconds)
+    let batch = 1_000
+    while true {
+      do { try await Task.sleep(for: config.purgeInterval) } catch { return }
+      do {
+        var purged = 0
+        while true {
+          let deleted = try await client.run(
+            JobRepository.purgeSucceeded(retentionSeconds: retentionSeconds, limit: batch),
+            deadline: statementDeadline())
+          purged += deleted
+          if deleted < batch { break }
+        }
+        if purged > 0 { logger.info("succeeded jobs purged", metadata: ["jobs.purged": "\(purged)"]) }
+      } catch {
+        if Task.isCancelled { return }
+        var metadata = error.logMetadata
+        metadata["jobs.runner"] = "\(identity)"
+        logger.warning("purging succeeded jobs failed; retried at the next round", metadata: metadata)
       }
     }
   }

@@ -134,6 +134,19 @@ public enum JobRepository {
     ) { $0.rowsAffected == 1 }
   }
 
+  /// Deletes up to `limit` jobs that succeeded over `retentionSeconds` ago (the database's time,
+  /// as for leases: retention is about storage, not the domain's calendar), oldest first; how many
+  /// it deleted. Failed and dead jobs stay for inspection. Concurrent purges skip each other's rows.
+  public static func purgeSucceeded(retentionSeconds: Double, limit: Int) -> PGQuery<Int> {
+    PGQuery(
+      """
+      DELETE FROM jobs WHERE id = ANY (ARRAY (
+        SELECT id FROM jobs WHERE state = 'succeeded' AND updated_at < now() - make_interval(secs => \(retentionSeconds))
+        ORDER BY updated_at LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+      """
+    ) { $0.rowsAffected }
+  }
+
   /// The newest `limit` jobs in any of `states` (every state when empty), for the operator.
   /// Planned per execution: which index serves depends on the states asked for (0013's for
   /// running, failed and dead, the claim index for queued, the primary key for the rest).
