@@ -163,7 +163,8 @@ public final class PGClient: Service, Sendable {
     cancellable: Bool = true, finish: @escaping @Sendable ([PGResult]) throws(PGError) -> T
   ) async throws(PGError) -> T {
     let slot = PGCompletionSlot<T>()
-    let request = PGRequest(work, deadline: deadline, lease: lease) { outcome in
+    let executor = withUnsafeCurrentTask { $0?.unownedTaskExecutor?.asTaskExecutor() }
+    let request = PGRequest(work, deadline: deadline, lease: lease, executor: executor) { outcome in
       slot.fulfill(outcome.flatMap { results in Result { () throws(PGError) in try finish(results) } })
     }
     let engine = engine

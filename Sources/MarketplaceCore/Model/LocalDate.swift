@@ -21,13 +21,18 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
   /// Parses `YYYY-MM-DD` exactly (ISO 8601 calendar date, as PostgreSQL prints `date`).
   public init?(iso text: some StringProtocol) {
-    let bytes = Array(text.utf8)
-    guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else {
+    self.init(isoUTF8: Array(text.utf8))
+  }
+
+  /// Parses the UTF-8 bytes of `YYYY-MM-DD` exactly (a column's text, with no String made).
+  public init?<Bytes: RandomAccessCollection<UInt8>>(isoUTF8 bytes: Bytes) where Bytes.Index == Int {
+    let start = bytes.startIndex
+    guard bytes.count == 10, bytes[start + 4] == UInt8(ascii: "-"), bytes[start + 7] == UInt8(ascii: "-") else {
       return nil
     }
-    func number(_ range: Range<Int>) -> Int? {
+    func number(_ offsets: Range<Int>) -> Int? {
       var value = 0
-      for byte in bytes[range] {
+      for byte in bytes[(start + offsets.lowerBound)..<(start + offsets.upperBound)] {
         guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
         value = value * 10 + Int(byte - UInt8(ascii: "0"))
       }

@@ -22,7 +22,7 @@ extension LocalDate: PGEncodable, PGDecodable {
 
   /// `date` in DateStyle ISO (PostgreSQL's default output).
   public init(pgText text: UnsafeRawBufferPointer, type: PGTypeOID) throws(PGError) {
-    guard let date = LocalDate(iso: String(decoding: text, as: UTF8.self)) else {
+    guard let date = LocalDate(isoUTF8: text) else {
       throw PGError(.decoding, "a \(type) column is not an ISO date in 0001...9999")
     }
     self = date
@@ -36,16 +36,16 @@ extension Timestamp: PGEncodable, PGDecodable {
   /// `timestamptz` in DateStyle ISO, in any session time zone:
   /// `YYYY-MM-DD HH:MM:SS[.ffffff]±HH[:MM[:SS]]`.
   public init(pgText text: UnsafeRawBufferPointer, type: PGTypeOID) throws(PGError) {
-    guard let value = Self.parse(Array(text)) else {
+    guard let value = Self.parse(text) else {
       throw PGError(.decoding, "a \(type) column is not an ISO timestamp with time zone")
     }
     self = value
   }
 
-  static func parse(_ bytes: [UInt8]) -> Timestamp? {
-    guard bytes.count >= 22, bytes[10] == UInt8(ascii: " "),
-      let date = LocalDate(iso: String(decoding: bytes[0..<10], as: UTF8.self))
-    else { return nil }
+  static func parse(_ bytes: UnsafeRawBufferPointer) -> Timestamp? {
+    guard bytes.count >= 22, bytes[10] == UInt8(ascii: " "), let date = LocalDate(isoUTF8: bytes[0..<10]) else {
+      return nil
+    }
     var index = 11
     func digits(_ count: Int) -> Int64? {
       guard index + count <= bytes.count else { return nil }

@@ -30,6 +30,8 @@ final class PGEngine: Sendable {
     var channelsChanged = false
     var stopping = false
     var sleeping = false
+    /// Executors that will wake the engine once they have run what they have queued.
+    var wakesAfter: [ObjectIdentifier] = []
   }
 
   init(config: PGClient.Config, logger: Logger) throws(PGError) {
@@ -53,13 +55,35 @@ final class PGEngine: Sendable {
   // MARK: Callers' side
 
   /// Queues `request`; the engine thread sends it. Once stopped, fails it at once.
+  ///
+  /// A request from a task with an executor (an RPC's event loop) wakes the sleeping engine only
+  /// once that executor has run the jobs queued before: the statements of the calls that arrive
+  /// together leave together, and the engine does not preempt the loop once per call.
   func submit(_ request: PGRequest) {
-    let accepted = post { inbox in
-      guard !inbox.stopping else { return false }
+    enum Outcome { case closed, queued, wakeNow, wakeAfterExecutor }
+    let outcome = inbox.withLock { inbox -> Outcome in
+      guard !inbox.stopping else { return .closed }
       inbox.requests.append(request)
-      return true
+      guard inbox.sleeping else { return .queued }
+      guard let executor = request.executor else {
+        inbox.sleeping = false
+        return .wakeNow
+      }
+      let id = ObjectIdentifier(executor)
+      guard !inbox.wakesAfter.contains(id) else { return .queued }
+      inbox.wakesAfter.append(id)
+      return .wakeAfterExecutor
     }
-    if !accepted { request.complete(.failure(PGError(.closed, "the database client is closed"))) }
+    switch outcome {
+    case .closed: request.complete(.failure(PGError(.closed, "the database client is closed")))
+    case .queued: break
+    case .wakeNow: _ = eventfd_write(wake, 1)
+    case .wakeAfterExecutor:
+      guard let executor = request.executor else { return }
+      Task(executorPreference: executor) { [self] in
+        post { inbox in inbox.wakesAfter.removeAll { $0 == ObjectIdentifier(executor) } }
+      }
+    }
   }
 
   /// The caller gave up `request` (already completed by the caller): a waiting request is
@@ -96,6 +120,7 @@ final class PGEngine: Sendable {
   // MARK: The engine thread
 
   private func run() {
+    _ = clinux_set_thread_name("pg-engine")  // the thread's name in top, perf and gdb
     var events = [epoll_event](repeating: epoll_event(), count: 64)
     while true {
       let work = inbox.withLock { inbox -> Inbox in
@@ -130,6 +155,7 @@ final class PGEngine: Sendable {
           loop.handle(event: event.events, connection: Int(event.data.u64), deliver: deliver)
         }
       }
+      loop.handOverResults()
     }
   }
 
@@ -166,6 +192,9 @@ final class PGEngineLoop: @unchecked Sendable {  // confined to the engine's thr
   private var announcedListening = false
   private var nextListenerAttempt: ContinuousClock.Instant?
   private var listenerFailures = 0
+  /// Requests answered in this turn, completed together by `handOverResults`.
+  typealias Answer = (request: PGRequest, outcome: Result<[PGResult], PGError>)
+  private var answered: [Answer] = []
   let statistics = Mutex(PGClient.Statistics())
 
   init(config: PGClient.Config, logger: Logger, epoll: Int32) {
@@ -400,7 +429,7 @@ final class PGEngineLoop: @unchecked Sendable {  // confined to the engine's thr
       if event & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
         do {
           for (request, outcome) in try pipe.receive() {
-            request.complete(Self.deadlineAware(outcome, request))
+            answered.append((request, Self.deadlineAware(outcome, request)))
             if let lease = request.lease, case .statements(_, .endsLease) = request.work { release(lease) }
           }
         } catch {
@@ -411,6 +440,30 @@ final class PGEngineLoop: @unchecked Sendable {  // confined to the engine's thr
       dispatch()
     case .broken:
       break
+    }
+  }
+
+  /// Completes the requests answered in this turn: those of one executor in one job on it (a
+  /// single wake-up of an event loop, however many calls it resumes), the others here.
+  func handOverResults() {
+    guard !answered.isEmpty else { return }
+    var batches: [(executor: any TaskExecutor, answers: [Answer])] = []
+    for answer in answered {
+      guard let executor = answer.request.executor else {
+        answer.request.complete(answer.outcome)
+        continue
+      }
+      if let index = batches.firstIndex(where: { $0.executor === executor }) {
+        batches[index].answers.append(answer)
+      } else {
+        batches.append((executor, [answer]))
+      }
+    }
+    answered.removeAll(keepingCapacity: true)
+    for (executor, answers) in batches {
+      Task(executorPreference: executor) {
+        for answer in answers { answer.request.complete(answer.outcome) }
+      }
     }
   }
 
@@ -445,6 +498,8 @@ final class PGEngineLoop: @unchecked Sendable {  // confined to the engine's thr
     guard socket >= 0 else { return }
     var wanted = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
     if pipe.wantsWrite { wanted |= EPOLLOUT.rawValue }
+    // Unchanged (the usual case: a request sent and flushed whole): no system call.
+    if pipe.registeredSocket == socket, pipe.registeredEvents == wanted { return }
     var event = epoll_event(events: wanted, data: epoll_data_t(u64: UInt64(pipe.id)))
     if pipe.registeredSocket == socket {
       epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event)
@@ -452,6 +507,7 @@ final class PGEngineLoop: @unchecked Sendable {  // confined to the engine's thr
       epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event)
       pipe.registeredSocket = socket
     }
+    pipe.registeredEvents = wanted
   }
 
   private func unregister(_ pipe: PGPipe) {

@@ -42,6 +42,7 @@ final class PGPipe {
   private(set) var phase = Phase.connecting
   /// The socket registered with epoll, and whether write readiness is asked for too.
   var registeredSocket: Int32 = -1
+  var registeredEvents: UInt32 = 0
   var wantsWrite = false
   var connectDeadline: ContinuousClock.Instant
   private(set) var backendPID: Int32 = 0

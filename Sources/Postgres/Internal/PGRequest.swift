@@ -30,16 +30,20 @@ final class PGRequest: Sendable {
   let lease: PGLease?
   /// The `statement_timeout` the statements run under, from the deadline.
   let timeout: StatementTimeout
+  /// The caller's executor (an RPC's event loop), when its task has one: the engine hands its
+  /// results over in batches, one hop per executor per turn, rather than waking it per request.
+  let executor: (any TaskExecutor)?
   private let onCompletion: @Sendable (Result<[PGResult], PGError>) -> Void
   private let completed = Atomic<Bool>(false)
 
   init(
-    _ work: Work, deadline: ContinuousClock.Instant?, lease: PGLease? = nil,
+    _ work: Work, deadline: ContinuousClock.Instant?, lease: PGLease? = nil, executor: (any TaskExecutor)? = nil,
     onCompletion: @escaping @Sendable (Result<[PGResult], PGError>) -> Void
   ) {
     self.work = work
     self.deadline = deadline
     self.lease = lease
+    self.executor = executor
     self.timeout = deadline.map(StatementTimeout.bounding) ?? .serverDefault
     self.onCompletion = onCompletion
   }
