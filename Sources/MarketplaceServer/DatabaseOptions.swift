@@ -48,8 +48,10 @@ struct DatabaseOptions: ParsableArguments {
   }
 
   /// Starts the embedded cluster if needed and applies the migrations (on a connection of
-  /// their own, closed after). On failure, what was started is stopped again.
-  func open(logger: Logger) async throws -> Database {
+  /// their own, closed after). On failure, what was started is stopped again. A tool beside a
+  /// running server (`sharingEmbedded`) uses that server's embedded cluster and leaves it running;
+  /// anything else is refused a directory a live process uses.
+  func open(logger: Logger, sharingEmbedded: Bool = false) async throws -> Database {
     let connection: PGConnection.Options
     var cluster: PGEmbeddedCluster?
     if let url = databaseURL ?? Self.environment("MARKETPLACE_DATABASE_URL") {
@@ -59,7 +61,7 @@ struct DatabaseOptions: ParsableArguments {
         directory: (dataDir ?? Self.environment("MARKETPLACE_DATA_DIR") ?? ".marketplace-data") + "/postgres")
       config.binarySearchPath = Self.searchPath() + config.binarySearchPath
       let embedded = PGEmbeddedCluster(config: config, logger: logger)
-      try await embedded.start()
+      try await embedded.start(sharing: sharingEmbedded)
       cluster = embedded
       connection = embedded.connectionOptions
     }

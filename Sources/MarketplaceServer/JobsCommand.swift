@@ -35,7 +35,7 @@ struct JobsCommand: AsyncParsableCommand {
     func run() async throws {
       bootstrapLogging(level: .notice)
       let logger = Logger(label: "marketplace.jobs")
-      let database = try await database.open(logger: logger)
+      let database = try await database.open(logger: logger, sharingEmbedded: true)
       let pool = database.toolPool(connections: 1, logger: logger)
       let query = JobRepository.list(states: state, limit: limit)
       let jobs: [JobRecord]
@@ -76,7 +76,7 @@ struct JobsCommand: AsyncParsableCommand {
     func run() async throws {
       bootstrapLogging(level: .notice)
       let logger = Logger(label: "marketplace.jobs")
-      let database = try await database.open(logger: logger)
+      let database = try await database.open(logger: logger, sharingEmbedded: true)
       let pool = database.toolPool(connections: 1, logger: logger)
       let requeue = JobRepository.retryDead(id: id, now: SystemWallClock().now)
       let find = JobRepository.find(id: id)

@@ -68,7 +68,9 @@ struct SeedCommand: AsyncParsableCommand {
   func run() async throws {
     bootstrapLogging(level: logLevel)
     let logger = Logger(label: "marketplace.seed")
-    let database = try await database.open(logger: logger)
+    // Beside a running server, into its empty embedded cluster; never replacing the data under
+    // it (its cache would go on serving the old rows).
+    let database = try await database.open(logger: logger, sharingEmbedded: !replace)
     let pool = database.toolPool(connections: 1, logger: logger)
     var config = Seeder.Config()
     config.users = users

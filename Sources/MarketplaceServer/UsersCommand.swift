@@ -30,7 +30,7 @@ struct UsersCommand: AsyncParsableCommand {
     func run() async throws {
       bootstrapLogging(level: .notice)
       let logger = Logger(label: "marketplace.users")
-      let database = try await database.open(logger: logger)
+      let database = try await database.open(logger: logger, sharingEmbedded: true)
       let pool = database.toolPool(connections: 1, logger: logger)
       let role = User.Role(rawValue: role)!
       let updated = try await pool.withTransaction { session -> User? in

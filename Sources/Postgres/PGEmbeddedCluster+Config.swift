@@ -61,8 +61,11 @@ extension PGEmbeddedCluster {
     /// Started the server on the existing cluster.
     case started
     /// Found the server already running on the cluster (an earlier process died without
-    /// stopping it) and adopted it.
+    /// stopping it) and adopted it. A server that a live process runs is never adopted: that
+    /// start fails with `.inUse`, or, when sharing, uses it as `.shared`.
     case adopted
+    /// Another live process runs the server; this one uses it and leaves it running at stop.
+    case shared
   }
 }
 
@@ -80,6 +83,8 @@ public struct PGEmbeddedClusterError: Error, Sendable, CustomStringConvertible,
     case directoryUnusable
     /// initdb failed.
     case initdbFailed
+    /// Another live process uses the cluster's directory.
+    case inUse
     /// The server did not start, or does not answer on its socket.
     case startFailed
     /// The server did not stop.

@@ -24,6 +24,11 @@ public final class PGEmbeddedCluster: Service, Sendable {
   public let directory: String
   private let logger: Logger
   private let started = Mutex(false)
+  /// This process's claim on the directory: an exclusive `flock` on `<directory>/owner.lock`, held
+  /// from start to stop (-1 when not held). The kernel drops it when the process dies, so a
+  /// server left running by a process that crashed is adopted by the next one, and one that a
+  /// live process runs is never adopted (and then stopped under it) by a second.
+  private let ownership = Mutex<Int32>(-1)
 
   private static let tools = ["initdb", "pg_ctl", "postgres"]
   /// The install command named when the binaries are missing.
@@ -39,6 +44,8 @@ public final class PGEmbeddedCluster: Service, Sendable {
       directory = (base == "/" ? "" : base) + "/" + config.directory
     }
   }
+
+  deinit { abandon() }
 
   /// The server's data directory (PGDATA).
   public var dataDirectory: String { directory + "/data" }
@@ -71,9 +78,13 @@ public final class PGEmbeddedCluster: Service, Sendable {
 
   /// Creates the cluster if needed, starts the server if it is not running, and creates the
   /// database if it is missing. Safe to call again once it returned.
+  ///
+  /// While another live process runs the cluster (a server on the same directory), this fails
+  /// with `.inUse`, unless `sharing`: a short-lived tool (listing jobs, say) then uses the running
+  /// cluster (`.shared`) and leaves it running when it stops.
   @discardableResult
-  public func start() async throws -> StartOutcome {
-    let outcome = try await PGThread.runDetached { [self] in try startServer() }
+  public func start(sharing: Bool = false) async throws -> StartOutcome {
+    let outcome = try await PGThread.runDetached { [self] in try startServer(sharing: sharing) }
     try await ensureDatabase()
     started.withLock { $0 = true }
     logger.notice(
@@ -85,11 +96,16 @@ public final class PGEmbeddedCluster: Service, Sendable {
     return outcome
   }
 
-  /// Stops the server (fast shutdown; immediate if that does not finish in `stopTimeout`).
+  /// Stops the server (fast shutdown; immediate if that does not finish in `stopTimeout`), unless
+  /// another process runs it (`.shared`).
   public func stop() async throws {
-    try await PGThread.runDetached { [self] in try stopServer() }
+    let owned = ownership.withLock { $0 >= 0 }
+    if owned { try await PGThread.runDetached { [self] in try stopServer() } }
+    abandon()
     started.withLock { $0 = false }
-    logger.notice("embedded PostgreSQL stopped", metadata: ["db.directory": "\(directory)"])
+    logger.notice(
+      owned ? "embedded PostgreSQL stopped" : "embedded PostgreSQL left running for the process that runs it",
+      metadata: ["db.directory": "\(directory)"])
   }
 
   // MARK: start, blocking (on a thread of our own)
@@ -110,9 +126,18 @@ public final class PGEmbeddedCluster: Service, Sendable {
     }
   }
 
-  private func startServer() throws -> StartOutcome {
+  private func startServer(sharing: Bool) throws -> StartOutcome {
     let runner = try makeRunner()
     try prepareDirectory(runner)
+    guard try claimDirectory() else {
+      // Another live process runs the cluster (or is starting or stopping it).
+      guard sharing, PGFiles.exists(dataDirectory + "/postmaster.pid"), waitUntilAccepting(timeout: .seconds(5)) else {
+        throw PGEmbeddedClusterError(
+          .inUse,
+          "another running process uses the PostgreSQL directory \(directory); stop it, or use another directory")
+      }
+      return .shared
+    }
     var outcome = StartOutcome.started
     if !PGFiles.exists(dataDirectory + "/PG_VERSION") {
       try initialize(runner)
@@ -288,6 +313,33 @@ public final class PGEmbeddedCluster: Service, Sendable {
     } catch {
       throw PGEmbeddedClusterError(
         .directoryUnusable, "cannot write the server settings: \(error.message)")
+    }
+  }
+
+  /// Takes the directory's lock (kept until `stop`); false when another live process holds it.
+  private func claimDirectory() throws -> Bool {
+    let claimed = ownership.withLock { descriptor -> Bool? in
+      guard descriptor < 0 else { return true }
+      let opened = open(directory + "/owner.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+      guard opened >= 0 else { return nil }
+      guard flock(opened, LOCK_EX | LOCK_NB) == 0 else {
+        close(opened)
+        return false
+      }
+      descriptor = opened
+      return true
+    }
+    guard let claimed else {
+      throw PGEmbeddedClusterError(.directoryUnusable, "cannot open \(directory)/owner.lock (errno \(errno))")
+    }
+    return claimed
+  }
+
+  /// Gives up the directory's lock without stopping the server, as a process that dies does.
+  func abandon() {
+    ownership.withLock { descriptor in
+      if descriptor >= 0 { close(descriptor) }
+      descriptor = -1
     }
   }
 

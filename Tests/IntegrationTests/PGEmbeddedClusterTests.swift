@@ -1,8 +1,9 @@
 import Foundation
 import MarketplaceStorage
-import Postgres
 import ServiceLifecycle
 import Testing
+
+@testable import Postgres
 
 /// The embedded default cluster, for real: initdb, postgres on a unix socket, as root when the
 /// tests run as root (they do on the project's machines). Needs the PostgreSQL server binaries,
@@ -36,6 +37,7 @@ struct PGEmbeddedClusterTests {
       let logger = TestDatabase.logger
 
       let cluster = PGEmbeddedCluster(config: config, logger: logger)
+      let adopter = PGEmbeddedCluster(config: config, logger: logger)
       #expect(try await cluster.start() == .initialized)
       do {
         if geteuid() == 0 {
@@ -57,15 +59,25 @@ struct PGEmbeddedClusterTests {
           ).first.map { row in try (0..<5).map { try row.string($0)! } }
         }
         #expect(settings == ["", directory, "marketplace", "UTF8", "C.UTF-8"])
+
+        // A second server on the directory while this one runs is refused (adopting the cluster
+        // would stop it under this one when the second stopped).
+        let refused = await #expect(throws: PGEmbeddedClusterError.self) {
+          try await PGEmbeddedCluster(config: config, logger: logger).start()
+        }
+        #expect(refused?.kind == .inUse)
+        #expect(try await pool.withConnection { try $0.query("SELECT 1").count } == 1)
         await pool.close()
 
-        // A second server process would find it running (an earlier one died without stopping it).
-        #expect(try await PGEmbeddedCluster(config: config, logger: logger).start() == .adopted)
+        // One whose earlier process died without stopping the cluster adopts it, and stops it.
+        cluster.abandon()
+        #expect(try await adopter.start() == .adopted)
+        try await adopter.stop()
       } catch {
         try? await cluster.stop()
+        try? await adopter.stop()
         throw error
       }
-      try await cluster.stop()
       #expect(!FileManager.default.fileExists(atPath: cluster.dataDirectory + "/postmaster.pid"))
       #expect(!FileManager.default.fileExists(atPath: directory + "/.s.PGSQL.5432"))
 

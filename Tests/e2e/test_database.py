@@ -85,6 +85,30 @@ def test_embedded_cluster_from_nothing_then_reused(own_server, data_dir, pb):
     assert not any("applied migration" in line for line in second.log), "migrations ran twice"
 
 
+def test_a_tool_shares_a_running_servers_cluster_and_a_second_server_is_refused(own_server, data_dir, pb):
+    """`marketplace-server jobs list` beside a server on its embedded cluster uses that cluster and
+    leaves it running; a second server on the directory is refused, where it used to adopt the
+    cluster and stop it, under the first, when it exited."""
+    server = embedded_server(own_server, data_dir)
+    binary = os.environ["MARKETPLACE_SERVER_BIN"]
+    env = dict(os.environ)
+    env.pop("MARKETPLACE_DATABASE_URL", None)
+
+    listed = subprocess.run([binary, "jobs", "list", "--data-dir", data_dir], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert "outcome=shared" in listed.stderr and "left running" in listed.stderr, listed.stderr
+    assert get_property_status(pb, server.port) == grpc.StatusCode.NOT_FOUND  # the database still answers
+
+    second = subprocess.run([binary, "--host", "127.0.0.1", "--port", "0", "--data-dir", data_dir], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert second.returncode != 0
+    assert "another running process uses the PostgreSQL directory" in second.stderr, second.stderr
+    assert get_property_status(pb, server.port) == grpc.StatusCode.NOT_FOUND
+    assert server.terminate_and_wait() == 0, "".join(server.log)
+    assert not glob.glob(f"{data_dir}/postgres/data/postmaster.pid"), "the owner stops its cluster"
+
+
 def test_database_outage_is_not_serving_then_recovers(own_server, data_dir, pb):
     serving = pb.health_pb2.HealthCheckResponse.SERVING
     not_serving = pb.health_pb2.HealthCheckResponse.NOT_SERVING
