@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import datetime
+import random
 import shlex
 import shutil
 import subprocess
@@ -54,10 +56,23 @@ def channel(target: str):
     return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
 
 
-def stay(year: int):
-    """Four nights in July of `year`: each client books a year of its own, so no two overlap."""
+def stay(year: int, day_of_year: int = 181):
+    """Four nights from the `day_of_year`-th day (from 0; 181 is July 1st) of `year`."""
     date = pb.common_pb2.LocalDate
-    return pb.common_pb2.DateRange(start=date(year=year, month=7, day=1), end=date(year=year, month=7, day=5))
+    first = datetime.date(year, 1, 1) + datetime.timedelta(days=day_of_year)
+    last = first + datetime.timedelta(days=4)
+    return pb.common_pb2.DateRange(start=date(year=first.year, month=first.month, day=first.day),
+                                   end=date(year=last.year, month=last.month, day=last.day))
+
+
+# A booking client's stays: one of 300 years of its own (no two clients ever overlap), and a
+# week in it, at random: the same dates booked and cancelled again and again would pile dead
+# entries up in the exclusion constraint's index, which each new booking then checks.
+SLOTS_PER_CLIENT = 300 * 52
+
+
+def client_stay(client: int, slot: int):
+    return stay(3000 + client * 300 + slot // 52, 7 * (slot % 52))
 
 
 def summary(samples_us: list[float], seconds: float) -> str:
@@ -92,8 +107,9 @@ async def booking(args) -> None:
         samples = []
         async with channel(args.target) as ch:
             stub = pb.bookings_pb2_grpc.BookingServiceStub(ch)
-            request = b.CreateBookingRequest(property_id=args.property, stay=stay(3000 + index), guests=2)
             while time.monotonic() < end:
+                request = b.CreateBookingRequest(property_id=args.property, guests=2,
+                                                 stay=client_stay(index, random.randrange(SLOTS_PER_CLIENT)))
                 start = time.perf_counter()
                 made = (await stub.CreateBooking(request, metadata=bearer(args.token), timeout=TIMEOUT)).booking
                 cancelled = (await stub.CancelBooking(b.CancelBookingRequest(booking_id=made.id),

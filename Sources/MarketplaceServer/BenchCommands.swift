@@ -70,9 +70,9 @@ struct BenchSQLCommand: ParsableCommand {
       guard let property = propertyID.flatMap(PropertyID.init), let guest = guestID.flatMap(UserID.init) else {
         throw ValidationError("--property-id and --guest-id are needed")
       }
-      // Each pgbench client books its own year (no two clients ever overlap), as the RPC
-      // clients of `Scripts/bench` do; the booking's id, dates and job payloads come from one
-      // SELECT per transaction (the server makes them in Swift).
+      // Each pgbench client books a week of one of 300 years of its own, at random (no two
+      // clients ever overlap), as the RPC clients of `Scripts/bench` do; the booking's id, dates
+      // and job payloads come from one SELECT per transaction (the server makes them in Swift).
       let stay = DateRange(
         checkIn: LocalDate(year: 3000, month: 7, day: 1)!, checkOut: LocalDate(year: 3000, month: 7, day: 5)!)!
       let placeholder = BookingID.random()
@@ -84,8 +84,10 @@ struct BenchSQLCommand: ParsableCommand {
         JobPayload(["booking_id": "\(placeholder)", "event": "cancelled"]).json: ":notice",
       ]
       let prelude = """
-        \\set year 3000 + :client_id
-        SELECT b AS bid, (:year || '-07-01') AS ci, (:year || '-07-05') AS co, \
+        \\set slot random(0, 15599)
+        \\set year 3000 + :client_id * 300 + :slot / 52
+        SELECT b AS bid, make_date(:year, 1, 1) + 7 * (:slot % 52) AS ci, \
+        make_date(:year, 1, 1) + 7 * (:slot % 52) + 4 AS co, \
         json_build_object('booking_id', b)::text AS lapse, \
         json_build_object('booking_id', b, 'event', 'cancelled')::text AS notice FROM gen_random_uuid() b \\gset
         """
