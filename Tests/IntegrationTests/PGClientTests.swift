@@ -1,3 +1,4 @@
+import Dispatch
 import Postgres
 import Synchronization
 import Testing
@@ -19,6 +20,43 @@ struct PGClientTests {
         for try await (asked, answer) in group { #expect(asked == answer) }
       }
       #expect(client.statistics.open == 1)
+    }
+  }
+
+  @Test(
+    "callers on a serial task executor (as an RPC's event loop) are answered, failures apart, and resume there",
+    .timeLimit(.minutes(1)))
+  func callersOnAnExecutor() async throws {
+    // The engine wakes for such callers once their executor has run what it queued, and hands
+    // their results over in one job per turn: a lost wake-up would hang the calls here.
+    let executor = SerialQueueExecutor()
+    try await TestDatabase.withClient(maximumConnections: 2) { client, _ in
+      try await withThrowingTaskGroup(of: (Int, Result<Int, PGError>, Bool).self) { group in
+        for value in 0..<300 {
+          group.addTask(executorPreference: executor) {
+            // Every 10th divides by zero (22012).
+            let query = PGQuery<Int>("SELECT 10 / \(value % 10 == 5 ? 0 : 1) + \(value)::int8") {
+              result throws(PGError) in try result[0].int(0)!
+            }
+            do {
+              let answer = try await client.run(query)
+              return (value, .success(answer), executor.isCurrent)
+            } catch let error as PGError {
+              return (value, .failure(error), executor.isCurrent)
+            }
+          }
+        }
+        var answered = 0
+        for try await (value, outcome, resumedOnExecutor) in group {
+          answered += 1
+          #expect(resumedOnExecutor)
+          switch outcome {
+          case .success(let answer): #expect(value % 10 != 5 && answer == value + 10)
+          case .failure(let error): #expect(value % 10 == 5 && error.sqlState == .divisionByZero)
+          }
+        }
+        #expect(answered == 300)
+      }
     }
   }
 
@@ -330,5 +368,21 @@ struct PGClientTests {
         return await group.next() ?? nil
       }
     }
+  }
+}
+
+/// Runs its jobs one at a time on a queue of its own, as an event loop runs a call's task.
+final class SerialQueueExecutor: TaskExecutor, @unchecked Sendable {  // queue and key are immutable
+  private let queue = DispatchQueue(label: "serial-queue-executor")
+  private let key = DispatchSpecificKey<Bool>()
+
+  init() { queue.setSpecific(key: key, value: true) }
+
+  /// Whether the caller runs on this executor's queue.
+  var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == true }
+
+  func enqueue(_ job: consuming ExecutorJob) {
+    let job = UnownedJob(job)
+    queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
   }
 }
