@@ -105,6 +105,33 @@ struct PGClientTests {
     }
   }
 
+  /// Runs `body` while the client's one connection runs a statement that waits for an advisory
+  /// lock this test holds on a connection of its own: the connection stays busy until `body`
+  /// ends, however slow the machine (a `pg_sleep` could end first on a loaded one).
+  static func whileConnectionIsHeld(
+    _ client: PGClient, database: String, _ body: () async throws -> Void
+  ) async throws {
+    let holder = try await PGConnection.connect(
+      options: TestDatabase.options(database: database), logger: TestDatabase.logger)
+    let lock = "SELECT pg_advisory_lock(7)"
+    _ = try await holder.withSession { try $0.query(SQL(unsafeRaw: lock)) }
+    let busy = Task { try await client.run(.rows(SQL(unsafeRaw: lock))) }
+    do {
+      try #require(
+        await TestDatabase.eventually(timeout: .seconds(5)) {
+          (try? await !TestDatabase.backends(in: database, runningQueryPrefix: lock).isEmpty) ?? false
+        })
+      try await body()
+    } catch {
+      busy.cancel()
+      await holder.close()
+      throw error
+    }
+    _ = try await holder.withSession { try $0.query("SELECT pg_advisory_unlock(7)") }
+    await holder.close()
+    _ = try await busy.value
+  }
+
   /// Whether a `pg_sleep` statement runs on the server (not merely sent: the connection is busy).
   static func sleepIsRunning(in database: String) async -> Bool {
     await TestDatabase.eventually(timeout: .seconds(5)) {
@@ -117,14 +144,13 @@ struct PGClientTests {
     // One connection, one request deep: what comes while the sleep runs waits in the queue.
     try await TestDatabase.withClient(maximumConnections: 1, pipelineDepth: 1) { client, name in
       _ = try await client.run(.execute("CREATE TABLE ran (v int)"))
-      async let busy = client.run(.rows("SELECT pg_sleep(3)"))
-      try #require(await Self.sleepIsRunning(in: name))
-      let error = await #expect(throws: PGError.self) {
-        _ = try await client.run(.execute("INSERT INTO ran VALUES (1)"), deadline: .now + .milliseconds(200))
+      try await Self.whileConnectionIsHeld(client, database: name) {
+        let error = await #expect(throws: PGError.self) {
+          _ = try await client.run(.execute("INSERT INTO ran VALUES (1)"), deadline: .now + .milliseconds(200))
+        }
+        #expect(error?.kind == .deadlineExceeded)
+        #expect(client.statistics.inFlight == 1, "it left while the connection was still held")
       }
-      #expect(error?.kind == .deadlineExceeded)
-      #expect(client.statistics.inFlight == 1, "it left while the sleep still held the connection")
-      _ = try await busy
       #expect(try await client.run(PGQuery("SELECT count(*) FROM ran") { try $0[0].int(0)! }) == 0)
     }
   }
@@ -133,16 +159,15 @@ struct PGClientTests {
   func cancelWhileQueued() async throws {
     try await TestDatabase.withClient(maximumConnections: 1, pipelineDepth: 1) { client, name in
       _ = try await client.run(.execute("CREATE TABLE ran (v int)"))
-      async let busy = client.run(.rows("SELECT pg_sleep(5)"))
-      try #require(await Self.sleepIsRunning(in: name))
-      let waiting = Task { try await client.run(.execute("INSERT INTO ran VALUES (1)")) }
-      try #require(await TestDatabase.eventually(timeout: .seconds(5)) { client.statistics.waiting == 1 })
-      let start = ContinuousClock.now
-      waiting.cancel()
-      let error = await #expect(throws: PGError.self) { _ = try await waiting.value }
-      #expect(error?.kind == .cancelled)
-      #expect(ContinuousClock.now - start < .seconds(1))
-      _ = try await busy
+      try await Self.whileConnectionIsHeld(client, database: name) {
+        let waiting = Task { try await client.run(.execute("INSERT INTO ran VALUES (1)")) }
+        try #require(await TestDatabase.eventually(timeout: .seconds(5)) { client.statistics.waiting == 1 })
+        let start = ContinuousClock.now
+        waiting.cancel()
+        let error = await #expect(throws: PGError.self) { _ = try await waiting.value }
+        #expect(error?.kind == .cancelled)
+        #expect(ContinuousClock.now - start < .seconds(1))
+      }
       #expect(try await client.run(PGQuery("SELECT count(*) FROM ran") { try $0[0].int(0)! }) == 0)
     }
   }
