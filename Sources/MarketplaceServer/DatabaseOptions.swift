@@ -50,7 +50,7 @@ struct DatabaseOptions: ParsableArguments {
   /// Starts the embedded cluster if needed and applies the migrations (on a connection of
   /// their own, closed after). On failure, what was started is stopped again. A tool beside a
   /// running server (`sharingEmbedded`) uses that server's embedded cluster and leaves it running;
-  /// anything else is refused a directory a live process uses.
+  /// without it, an embedded cluster that a live process runs is refused.
   func open(logger: Logger, sharingEmbedded: Bool = false) async throws -> Database {
     let connection: PGConnection.Options
     var cluster: PGEmbeddedCluster?

@@ -60,7 +60,10 @@ final class PGEngine: Sendable {
   /// once that executor has run the jobs queued before: the statements of the calls that arrive
   /// together leave together, and the engine does not preempt the loop once per call.
   func submit(_ request: PGRequest) {
-    enum Outcome { case closed, queued, wakeNow, wakeAfterExecutor }
+    enum Outcome {
+      case closed, queued, wakeNow
+      case wakeAfter(any TaskExecutor)
+    }
     let outcome = inbox.withLock { inbox -> Outcome in
       guard !inbox.stopping else { return .closed }
       inbox.requests.append(request)
@@ -72,14 +75,14 @@ final class PGEngine: Sendable {
       let id = ObjectIdentifier(executor)
       guard !inbox.wakesAfter.contains(id) else { return .queued }
       inbox.wakesAfter.append(id)
-      return .wakeAfterExecutor
+      return .wakeAfter(executor)
     }
     switch outcome {
     case .closed: request.complete(.failure(PGError(.closed, "the database client is closed")))
     case .queued: break
     case .wakeNow: _ = eventfd_write(wake, 1)
-    case .wakeAfterExecutor:
-      guard let executor = request.executor else { return }
+    case .wakeAfter(let executor):
+      // A job behind those already queued on the executor: it runs once they have submitted.
       Task(executorPreference: executor) { [self] in
         post { inbox in inbox.wakesAfter.removeAll { $0 == ObjectIdentifier(executor) } }
       }
