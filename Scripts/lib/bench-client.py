@@ -56,10 +56,9 @@ def channel(target: str):
     return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
 
 
-def stay(year: int, day_of_year: int = 181):
-    """Four nights from the `day_of_year`-th day (from 0; 181 is July 1st) of `year`."""
+def stay(first: datetime.date):
+    """Four nights from `first`."""
     date = pb.common_pb2.LocalDate
-    first = datetime.date(year, 1, 1) + datetime.timedelta(days=day_of_year)
     last = first + datetime.timedelta(days=4)
     return pb.common_pb2.DateRange(start=date(year=first.year, month=first.month, day=first.day),
                                    end=date(year=last.year, month=last.month, day=last.day))
@@ -72,7 +71,7 @@ SLOTS_PER_CLIENT = 300 * 52
 
 
 def client_stay(client: int, slot: int):
-    return stay(3000 + client * 300 + slot // 52, 7 * (slot % 52))
+    return stay(datetime.date(3000 + client * 300 + slot // 52, 1, 1) + datetime.timedelta(weeks=slot % 52))
 
 
 def summary(samples_us: list[float], seconds: float) -> str:
@@ -134,7 +133,8 @@ async def watch(args) -> None:
     stubs = [pb.bookings_pb2_grpc.BookingServiceStub(ch) for ch in channels]
     md = bearer(args.token)
     made = [(await stubs[0].CreateBooking(
-        b.CreateBookingRequest(property_id=args.property, stay=stay(4000 + i), guests=2), metadata=md,
+        b.CreateBookingRequest(property_id=args.property, stay=stay(datetime.date(4000 + i, 7, 1)), guests=2),
+        metadata=md,
         timeout=TIMEOUT)).booking for i in range(args.bookings)]
     sent_at: dict[str, float] = {}
     ready = 0

@@ -317,11 +317,14 @@ public final class PGEmbeddedCluster: Service, Sendable {
   }
 
   /// Takes the directory's lock (kept until `stop`); false when another live process holds it.
-  private func claimDirectory() throws -> Bool {
-    let claimed = ownership.withLock { descriptor -> Bool? in
+  private func claimDirectory() throws(PGEmbeddedClusterError) -> Bool {
+    try ownership.withLock { descriptor throws(PGEmbeddedClusterError) -> Bool in
       guard descriptor < 0 else { return true }
-      let opened = open(directory + "/owner.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-      guard opened >= 0 else { return nil }
+      let path = directory + "/owner.lock"
+      let opened = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+      guard opened >= 0 else {
+        throw PGEmbeddedClusterError(.directoryUnusable, "cannot open \(path) (errno \(errno))")
+      }
       guard flock(opened, LOCK_EX | LOCK_NB) == 0 else {
         close(opened)
         return false
@@ -329,10 +332,6 @@ public final class PGEmbeddedCluster: Service, Sendable {
       descriptor = opened
       return true
     }
-    guard let claimed else {
-      throw PGEmbeddedClusterError(.directoryUnusable, "cannot open \(directory)/owner.lock (errno \(errno))")
-    }
-    return claimed
   }
 
   /// Gives up the directory's lock without stopping the server, as a process that dies does.

@@ -24,19 +24,20 @@ struct PGClientTests {
   }
 
   @Test(
-    "callers on a serial task executor (as an RPC's event loop) are answered, failures apart, and resume there",
+    "callers on a serial task executor (as an RPC's event loop) are answered, failures apart, their results decoded there",
     .timeLimit(.minutes(1)))
   func callersOnAnExecutor() async throws {
     // The engine wakes for such callers once their executor has run what it queued, and hands
-    // their results over in one job per turn: a lost wake-up would hang the calls here.
+    // their results over in one job on it per turn, where they are decoded: a lost wake-up would
+    // hang the calls here, and results completed on the engine's thread would be decoded there.
     let executor = SerialQueueExecutor()
     try await TestDatabase.withClient(maximumConnections: 2) { client, _ in
-      try await withThrowingTaskGroup(of: (Int, Result<Int, PGError>, Bool).self) { group in
+      try await withThrowingTaskGroup(of: (Int, Result<Decoded, PGError>, Bool).self) { group in
         for value in 0..<300 {
           group.addTask(executorPreference: executor) {
             // Every 10th divides by zero (22012).
-            let query = PGQuery<Int>("SELECT 10 / \(value % 10 == 5 ? 0 : 1) + \(value)::int8") {
-              result throws(PGError) in try result[0].int(0)!
+            let query = PGQuery<Decoded>("SELECT 10 / \(value % 10 == 5 ? 0 : 1) + \(value)::int8") {
+              result throws(PGError) in Decoded(value: try result[0].int(0)!, onExecutor: executor.isCurrent)
             }
             do {
               let answer = try await client.run(query)
@@ -51,7 +52,9 @@ struct PGClientTests {
           answered += 1
           #expect(resumedOnExecutor)
           switch outcome {
-          case .success(let answer): #expect(value % 10 != 5 && answer == value + 10)
+          case .success(let answer):
+            #expect(value % 10 != 5 && answer.value == value + 10)
+            #expect(answer.onExecutor, "the result of \(value) was decoded off its caller's executor")
           case .failure(let error): #expect(value % 10 == 5 && error.sqlState == .divisionByZero)
           }
         }
@@ -394,6 +397,12 @@ struct PGClientTests {
       }
     }
   }
+}
+
+/// A decoded number, and whether the decoding ran on the caller's executor.
+struct Decoded: Sendable {
+  let value: Int
+  let onExecutor: Bool
 }
 
 /// Runs its jobs one at a time on a queue of its own, as an event loop runs a call's task.

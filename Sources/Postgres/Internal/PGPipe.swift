@@ -40,9 +40,10 @@ final class PGPipe {
   let role: Role
   private(set) var connection: OpaquePointer?
   private(set) var phase = Phase.connecting
-  /// The socket registered with epoll, and whether write readiness is asked for too.
+  /// The socket registered with epoll and the events asked for there (-1 and 0: none).
   var registeredSocket: Int32 = -1
   var registeredEvents: UInt32 = 0
+  /// Whether libpq has output left that waits for the socket to take it.
   var wantsWrite = false
   var connectDeadline: ContinuousClock.Instant
   private(set) var backendPID: Int32 = 0
