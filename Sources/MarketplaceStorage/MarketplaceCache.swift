@@ -66,7 +66,7 @@ public final class MarketplaceCache: Sendable {
   public let config: Config
   let properties: ShardedCache<PropertyID, Listing>
   let sessions: ShardedCache<[UInt8], Session>
-  private let isServing = Atomic<Bool>(false)
+  private let listening = Atomic<Bool>(false)
 
   public init(config: Config = Config(), shardCount: Int = 16) {
     self.config = config
@@ -74,8 +74,12 @@ public final class MarketplaceCache: Sendable {
     sessions = ShardedCache(capacityBytes: config.capacityBytes / 2, shardCount: shardCount)
   }
 
-  /// Whether reads may be served from memory (the invalidation listener is in place).
-  public var isServingReads: Bool { isServing.load(ordering: .acquiring) }
+  /// Whether reads may be served from memory: it has room (with none, a read would encode what
+  /// it cannot keep), and the invalidation listener is in place.
+  public var isServingReads: Bool { config.capacityBytes > 0 && isListening }
+
+  /// Whether the invalidation listener is in place.
+  var isListening: Bool { listening.load(ordering: .acquiring) }
 
   // MARK: Reads
 
@@ -148,10 +152,10 @@ public final class MarketplaceCache: Sendable {
       case .listening, .resumedAfterGap:
         // Nothing missed before the first LISTEN; after a gap, anything may have been.
         flush()
-        isServing.store(true, ordering: .releasing)
+        listening.store(true, ordering: .releasing)
         if event == .resumedAfterGap { logger.notice("cache invalidations resumed; the cache was emptied") }
       case .connectionLost:
-        isServing.store(false, ordering: .releasing)
+        listening.store(false, ordering: .releasing)
         flush()
         logger.warning("cache invalidations interrupted; reads go to the database until they resume")
       case .notification(_, let payload):
@@ -162,7 +166,7 @@ public final class MarketplaceCache: Sendable {
         }
       }
     }
-    isServing.store(false, ordering: .releasing)
+    listening.store(false, ordering: .releasing)
   }
 
   /// Hits, misses, evictions and expirations, for listings and for sessions.

@@ -37,6 +37,29 @@ struct MarketplaceCacheTests {
     }
   }
 
+  @Test("with no room (--cache-bytes 0) every read loads, and nothing is encoded for keeping")
+  func noCapacity() async throws {
+    try await TestDatabase.withClient { client, _ in
+      let cache = MarketplaceCache(config: .init(capacityBytes: 0))
+      let loads = Loads()
+      let encodings = Atomic<Int>(0)
+      let listener = Task { await cache.listen(on: client, logger: TestDatabase.logger) }
+      defer { listener.cancel() }
+      #expect(await TestDatabase.eventually { cache.isListening })
+      for _ in 0..<3 {
+        let read = try await cache.property(
+          Self.listing.id,
+          encode: { _ in
+            encodings.add(1, ordering: .relaxed)
+            return []
+          }
+        ) { loads.load() }
+        #expect(read == Self.listing)
+      }
+      #expect(loads.value == 3 && encodings.load(ordering: .relaxed) == 0 && !cache.isServingReads)
+    }
+  }
+
   @Test("serves from memory only while listening; a NOTIFY evicts; a lost listener empties it")
   func listening() async throws {
     try await TestDatabase.withClient { client, database in

@@ -404,4 +404,25 @@ struct RepositoryTests {
       }
     }
   }
+
+  @Test("timestamp text: every offset form PostgreSQL prints is read, anything else refused")
+  func timestampText() throws {
+    func read(_ text: String) -> Int64? {
+      Array(text.utf8).withUnsafeBytes { try? Timestamp(pgText: $0, type: .unspecified).microsecondsSinceEpoch }
+    }
+    let noon: Int64 = 1_748_779_200_000_000  // 2025-06-01 12:00:00 UTC
+    #expect(read("2025-06-01 12:00:00+00") == noon)
+    #expect(read("2025-06-01 12:00:00.5+00") == noon + 500_000)
+    #expect(read("2025-06-01 12:00:00.123456+00") == noon + 123_456)
+    #expect(read("2025-06-01 17:30:00+05:30") == noon)
+    #expect(read("2025-06-01 06:59:45-05:00:15") == noon)
+    #expect(read("2025-06-02 00:45:00+12:45") == noon)
+    for bad in [
+      "2025-06-01 12:00:00", "2025-06-01T12:00:00+00", "2025-06-01 12:00:0x+00", "2025-06-01 12-00:00+00",
+      "2025-06-31 12:00:00+00", "2025-06-01 12:00:00+0", "2025-06-01 12:00:00+00:", "2025-06-01 12:00:00.+00x",
+      "2025-06-01 12:00:00 +00", "",
+    ] {
+      #expect(read(bad) == nil, "\(bad)")
+    }
+  }
 }

@@ -21,27 +21,29 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
   /// Parses `YYYY-MM-DD` exactly (ISO 8601 calendar date, as PostgreSQL prints `date`).
   public init?(iso text: some StringProtocol) {
-    self.init(isoUTF8: Array(text.utf8))
+    guard let date = Array(text.utf8).withUnsafeBytes({ LocalDate(isoUTF8: $0) }) else { return nil }
+    self = date
   }
 
   /// Parses the UTF-8 bytes of `YYYY-MM-DD` exactly (a column's text, with no String made).
-  public init?<Bytes: RandomAccessCollection<UInt8>>(isoUTF8 bytes: Bytes) where Bytes.Index == Int {
-    let start = bytes.startIndex
-    guard bytes.count == 10, bytes[start + 4] == UInt8(ascii: "-"), bytes[start + 7] == UInt8(ascii: "-") else {
-      return nil
-    }
-    func number(_ offsets: Range<Int>) -> Int? {
-      var value = 0
-      for byte in bytes[(start + offsets.lowerBound)..<(start + offsets.upperBound)] {
-        guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-        value = value * 10 + Int(byte - UInt8(ascii: "0"))
-      }
-      return value
-    }
-    guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else {
-      return nil
-    }
+  /// Concrete, not generic over collections: it runs for every date and timestamp column read.
+  public init?(isoUTF8 bytes: UnsafeRawBufferPointer) {
+    guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+      let year = Self.decimal(bytes, 0..<4), let month = Self.decimal(bytes, 5..<7),
+      let day = Self.decimal(bytes, 8..<10)
+    else { return nil }
     self.init(year: year, month: month, day: day)
+  }
+
+  /// The number written in ASCII digits at `bytes[range]`; nil if any byte there is not a digit.
+  public static func decimal(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+    var value = 0
+    for index in range {
+      let digit = bytes[index] &- UInt8(ascii: "0")
+      guard digit < 10 else { return nil }
+      value = value * 10 + Int(digit)
+    }
+    return value
   }
 
   /// (year, month, day): H. Hinnant's civil_from_days.

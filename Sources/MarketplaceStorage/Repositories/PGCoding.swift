@@ -43,53 +43,48 @@ extension Timestamp: PGEncodable, PGDecodable {
   }
 
   static func parse(_ bytes: UnsafeRawBufferPointer) -> Timestamp? {
-    guard bytes.count >= 22, bytes[10] == UInt8(ascii: " "), let date = LocalDate(isoUTF8: bytes[0..<10]) else {
-      return nil
-    }
-    var index = 11
-    func digits(_ count: Int) -> Int64? {
-      guard index + count <= bytes.count else { return nil }
-      var value: Int64 = 0
-      for byte in bytes[index..<index + count] {
-        guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-        value = value * 10 + Int64(byte - UInt8(ascii: "0"))
-      }
-      index += count
-      return value
-    }
-    func expect(_ character: Character) -> Bool {
-      guard index < bytes.count, bytes[index] == character.asciiValue! else { return false }
+    // Fixed positions up to the seconds: `YYYY-MM-DD HH:MM:SS`.
+    guard bytes.count >= 22, bytes[10] == UInt8(ascii: " "), bytes[13] == UInt8(ascii: ":"),
+      bytes[16] == UInt8(ascii: ":"),
+      let date = LocalDate(isoUTF8: UnsafeRawBufferPointer(rebasing: bytes[0..<10])),
+      let hours = LocalDate.decimal(bytes, 11..<13), let minutes = LocalDate.decimal(bytes, 14..<16),
+      let seconds = LocalDate.decimal(bytes, 17..<19)
+    else { return nil }
+    var index = 19
+    func skip(_ separator: Unicode.Scalar) -> Bool {
+      guard index < bytes.count, bytes[index] == UInt8(ascii: separator) else { return false }
       index += 1
       return true
     }
-    guard let hours = digits(2), expect(":"), let minutes = digits(2), expect(":"),
-      let seconds = digits(2)
-    else { return nil }
-    var micros: Int64 = 0
-    if expect(".") {
-      var scale: Int64 = 100_000
-      while index < bytes.count, let digit = digits(1) {
+    func twoDigits() -> Int? {
+      guard index + 2 <= bytes.count, let value = LocalDate.decimal(bytes, index..<index + 2) else { return nil }
+      index += 2
+      return value
+    }
+    var micros = 0
+    if skip(".") {
+      var scale = 100_000
+      while index < bytes.count, let digit = LocalDate.decimal(bytes, index..<index + 1) {
         micros += digit * scale
         scale /= 10
+        index += 1
       }
     }
-    guard index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")
-    else { return nil }
-    let sign: Int64 = bytes[index] == UInt8(ascii: "-") ? -1 : 1
-    index += 1
-    guard let offsetHours = digits(2) else { return nil }
+    let sign: Int
+    if skip("+") { sign = 1 } else if skip("-") { sign = -1 } else { return nil }
+    guard let offsetHours = twoDigits() else { return nil }
     var offsetSeconds = offsetHours * 3600
-    if expect(":") {
-      guard let offsetMinutes = digits(2) else { return nil }
+    if skip(":") {
+      guard let offsetMinutes = twoDigits() else { return nil }
       offsetSeconds += offsetMinutes * 60
-      if expect(":") {
-        guard let extra = digits(2) else { return nil }
+      if skip(":") {
+        guard let extra = twoDigits() else { return nil }
         offsetSeconds += extra
       }
     }
     guard index == bytes.count else { return nil }
-    let local = Int64(date.daysSinceEpoch) * 86_400 + hours * 3600 + minutes * 60 + seconds
-    return Timestamp(microsecondsSinceEpoch: (local - sign * offsetSeconds) * 1_000_000 + micros)
+    let local = date.daysSinceEpoch * 86_400 + hours * 3600 + minutes * 60 + seconds
+    return Timestamp(microsecondsSinceEpoch: Int64(local - sign * offsetSeconds) * 1_000_000 + Int64(micros))
   }
 }
 
