@@ -293,10 +293,13 @@ public enum PGNotification: Sendable, Hashable {
 }
 
 /// One awaited outcome, delivered once from any thread, possibly before the waiter arrives.
+///
+/// An unchecked continuation: the state below resumes it exactly once, and the checked kind costs
+/// an allocation and a lock per database call.
 final class PGCompletionSlot<T: Sendable>: Sendable {
   private enum State {
     case empty
-    case waiting(CheckedContinuation<Result<T, PGError>, Never>)
+    case waiting(UnsafeContinuation<Result<T, PGError>, Never>)
     case done(Result<T, PGError>)
   }
 
@@ -304,7 +307,7 @@ final class PGCompletionSlot<T: Sendable>: Sendable {
 
   /// Suspends until `fulfill`; `start` runs once the waiter is in place.
   func wait(then start: () -> Void) async -> Result<T, PGError> {
-    await withCheckedContinuation { continuation in
+    await withUnsafeContinuation { continuation in
       let early = state.withLock { state -> Result<T, PGError>? in
         if case .done(let outcome) = state { return outcome }
         state = .waiting(continuation)
@@ -316,7 +319,7 @@ final class PGCompletionSlot<T: Sendable>: Sendable {
   }
 
   func fulfill(_ outcome: Result<T, PGError>) {
-    let waiter = state.withLock { state -> CheckedContinuation<Result<T, PGError>, Never>? in
+    let waiter = state.withLock { state -> UnsafeContinuation<Result<T, PGError>, Never>? in
       switch state {
       case .waiting(let continuation):
         state = .done(outcome)

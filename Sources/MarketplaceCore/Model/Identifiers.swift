@@ -23,42 +23,56 @@ public struct Identifier<Entity>: Hashable, Sendable, CustomStringConvertible {
 
   /// Parses the canonical text form from UTF-8 bytes (a database column, say).
   public init?(utf8 text: UnsafeRawBufferPointer) {
-    guard text.count == 36 else { return nil }
-    var bytes:
-      (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    let parsed = withUnsafeMutableBytes(of: &bytes) { out in
-      var count = 0
-      for (position, character) in text.enumerated() {
-        if position == 8 || position == 13 || position == 18 || position == 23 {
-          guard character == UInt8(ascii: "-") else { return false }
-          continue
-        }
-        guard let nibble = Self.hexValue(character) else { return false }
-        out[count / 2] = count % 2 == 0 ? nibble << 4 : out[count / 2] | nibble
-        count += 1
-      }
-      return true
-    }
-    guard parsed else { return nil }
+    guard let bytes = UUIDText.parse(text) else { return nil }
     uuid = UUID(uuid: bytes)
   }
 
   /// Lower case, as PostgreSQL prints uuids and as the API returns them.
-  public var description: String {
-    withUnsafeBytes(of: uuid.uuid) { bytes in
-      String(unsafeUninitializedCapacity: 36) { out in
-        var index = 0
-        for (offset, byte) in bytes.enumerated() {
-          if offset == 4 || offset == 6 || offset == 8 || offset == 10 {
-            out[index] = UInt8(ascii: "-")
-            index += 1
-          }
-          out[index] = Self.hexDigit(byte >> 4)
-          out[index + 1] = Self.hexDigit(byte & 0x0f)
-          index += 2
+  public var description: String { UUIDText.format(uuid.uuid) }
+}
+
+/// A UUID's canonical text, parsed and printed by hand, outside `Identifier`'s generic context:
+/// called from other modules, generic code runs unspecialized, and every row carries ids.
+enum UUIDText {
+  /// Where the dashes stand in `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+  private static func isDash(_ position: Int) -> Bool {
+    position == 8 || position == 13 || position == 18 || position == 23
+  }
+
+  static func parse(_ text: UnsafeRawBufferPointer) -> uuid_t? {
+    guard text.count == 36 else { return nil }
+    var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    let parsed = withUnsafeMutableBytes(of: &bytes) { out in
+      var nibbles = 0
+      for position in 0..<36 {
+        let character = text[position]
+        if isDash(position) {
+          guard character == UInt8(ascii: "-") else { return false }
+          continue
         }
-        return index
+        guard let nibble = hexValue(character) else { return false }
+        out[nibbles / 2] = nibbles % 2 == 0 ? nibble << 4 : out[nibbles / 2] | nibble
+        nibbles += 1
+      }
+      return true
+    }
+    return parsed ? bytes : nil
+  }
+
+  static func format(_ uuid: uuid_t) -> String {
+    withUnsafeBytes(of: uuid) { bytes in
+      String(unsafeUninitializedCapacity: 36) { out in
+        var position = 0
+        for byte in bytes {
+          if isDash(position) {
+            out[position] = UInt8(ascii: "-")
+            position += 1
+          }
+          out[position] = hexDigit(byte >> 4)
+          out[position + 1] = hexDigit(byte & 0x0f)
+          position += 2
+        }
+        return position
       }
     }
   }
