@@ -6,8 +6,8 @@ import Testing
 
 /// Every statement the repositories issue has an index path: on a seeded, analyzed data set the
 /// whole repository workload runs with `auto_explain` sending each executed statement's plan back
-/// as a notice, and no plan may scan users, properties, bookings, payments, reviews or jobs
-/// sequentially, nor read and discard more than `maximumRowsFiltered` of their rows (an index
+/// as a notice, and no plan may scan users, properties, bookings, payments, reviews, jobs or the
+/// outbox sequentially, nor read and discard more than `maximumRowsFiltered` of their rows (an index
 /// walked in the wrong order, filtering on what should have been its condition), nor fully sort
 /// their rows below a LIMIT (a page must be read in index order, so that it stops after the page
 /// however many rows match; an incremental sort of ties is fine). It runs twice:
@@ -15,7 +15,7 @@ import Testing
 /// the generic plan it may switch to afterwards.
 @Suite("query plans", .enabled(if: TestDatabase.shouldRun, TestDatabase.disabledReason))
 struct QueryPlanTests {
-  static let guarded: Set<String> = ["users", "properties", "bookings", "payments", "reviews", "jobs"]
+  static let guarded: Set<String> = ["users", "properties", "bookings", "payments", "reviews", "jobs", "outbox"]
   /// Rows of a guarded table a plan node may read and then drop by a filter (a page is 20 to 100
   /// rows; a city has up to ~50 listings at this size).
   static let maximumRowsFiltered = 200
@@ -35,7 +35,7 @@ struct QueryPlanTests {
   func indexPaths() async throws {
     try await TestDatabase.withPool(maximumConnections: 1, migrated: true) { pool, _ in
       _ = try await Seeder.seed(pool, config: Self.seedConfig, logger: TestDatabase.logger)
-      try await pool.withConnection { try $0.executeScript(Self.jobBacklog) }
+      try await pool.withConnection { try $0.executeScript(Self.queueBacklog) }
       let samples = try await pool.withConnection { try Samples(loadingFrom: $0) }
       for planCacheMode in ["force_custom_plan", "force_generic_plan"] {
         let (plans, statements, plannedPerExecution, methods) = try await pool.withConnection { session in
@@ -71,9 +71,10 @@ struct QueryPlanTests {
     }
   }
 
-  /// The job queue as it looks in production: mostly jobs that ran (a few of them failed or dead),
-  /// a due backlog, jobs scheduled for later, and one running job per worker.
-  static let jobBacklog: SQL = """
+  /// The queues as they look in production: jobs that mostly ran (a few of them failed or dead),
+  /// a due backlog, jobs scheduled for later, and one running job per worker; and a recipient with
+  /// thousands of messages in the outbox.
+  static let queueBacklog: SQL = """
     INSERT INTO jobs (kind, state, attempts, run_after, lease_owner, created_at)
       SELECT 'booking.expire', 'succeeded', 1, now() - g * interval '30 seconds', 'w', now() - g * interval '30 seconds'
       FROM generate_series(1, 50000) g;
@@ -89,6 +90,12 @@ struct QueryPlanTests {
       SELECT 'payment.process', 'running', 1, now() - interval '1 hour', 'w' || g, now() + interval '1 minute'
       FROM generate_series(1, 4) g;
     ANALYZE jobs;
+    -- Thousands of messages for the guest the workload notifies (a frequent guest, a busy host).
+    INSERT INTO outbox (recipient_id, kind, payload)
+      SELECT (SELECT guest_id FROM bookings ORDER BY id LIMIT 1), 'booking.confirmed',
+        jsonb_build_object('booking_id', gen_random_uuid()::text)
+      FROM generate_series(1, 20000) g;
+    ANALYZE outbox;
     """
 
   /// Runs the workload in a transaction (rolled back: the seeded data stay as they are) with

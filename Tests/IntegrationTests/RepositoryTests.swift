@@ -390,6 +390,26 @@ struct RepositoryTests {
     }
   }
 
+  @Test("outbox: a message is queued once per recipient, kind and payload")
+  func outboxOnce() async throws {
+    try await TestDatabase.withPool(migrated: true) { pool, _ in
+      try await pool.withConnection { session in
+        let ann = try Self.user(session, "outbox-ann@example.com")
+        let bob = try Self.user(session, "outbox-bob@example.com")
+        func queue(_ recipient: User, _ kind: String, _ payload: String) throws -> Bool {
+          try session.run(OutboxRepository.insertOnce(recipientID: recipient.id, kind: kind, payload: payload))
+        }
+        #expect(try queue(ann, "booking.confirmed", #"{"booking_id": "1"}"#))
+        #expect(try !queue(ann, "booking.confirmed", #"{"booking_id":"1"}"#), "the same JSON, spaced otherwise")
+        #expect(try queue(ann, "booking.confirmed", #"{"booking_id": "2"}"#))
+        #expect(try queue(ann, "booking.cancelled", #"{"booking_id": "1"}"#))
+        #expect(try queue(bob, "booking.confirmed", #"{"booking_id": "1"}"#))
+        let count = try session.query("SELECT count(*) FROM outbox WHERE recipient_id IN (\(ann.id), \(bob.id))")
+        #expect(try count.first?.int(0) == 4)
+      }
+    }
+  }
+
   @Test("timestamps read back equal in any session time zone, including half-hour offsets")
   func timeZones() async throws {
     try await TestDatabase.withPool(maximumConnections: 1, migrated: true) { pool, _ in

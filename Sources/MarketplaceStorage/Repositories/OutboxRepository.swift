@@ -1,7 +1,7 @@
 public import MarketplaceCore
 public import Postgres
 
-/// Messages to users that a mailer sends (0007_jobs_outbox.sql).
+/// Messages to users that a mailer sends (0007_jobs_outbox.sql, 0016_outbox_message_key.sql).
 public enum OutboxRepository {
   /// Queues a message of `kind` ("booking.confirmed") for `recipientID` with a JSON `payload`,
   /// unless the same message was queued before (a notification job that runs again sends
@@ -9,10 +9,8 @@ public enum OutboxRepository {
   public static func insertOnce(recipientID: UserID, kind: String, payload: String) -> PGQuery<Bool> {
     PGQuery(
       """
-      INSERT INTO outbox (recipient_id, kind, payload)
-      SELECT \(recipientID), \(kind), \(payload)::jsonb
-      WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE recipient_id = \(recipientID) AND kind = \(kind)
-                          AND payload = \(payload)::jsonb)
+      INSERT INTO outbox (recipient_id, kind, payload) VALUES (\(recipientID), \(kind), \(payload)::jsonb)
+      ON CONFLICT (recipient_id, kind, payload) DO NOTHING
       """
     ) { $0.rowsAffected == 1 }
   }
