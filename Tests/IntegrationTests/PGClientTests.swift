@@ -63,6 +63,35 @@ struct PGClientTests {
     }
   }
 
+  @Test("callers with and without deadlines keep to sessions already at their statement_timeout")
+  func timeoutAffinity() async throws {
+    try await TestDatabase.withClient(maximumConnections: 2) { client, _ in
+      // A second connection opens while the first is busy.
+      let sleep = PGQuery<Int>("SELECT 1 FROM pg_sleep(0.3)") { result throws(PGError) in try result[0].int(0)! }
+      let first = Task { try await client.run(sleep) }
+      try await Task.sleep(for: .milliseconds(50))
+      let second = Task { try await client.run(sleep) }
+      _ = try await (first.value, second.value)
+      #expect(client.statistics.open == 2)
+
+      let probe = PGQuery<ProbedSession>("SELECT pg_backend_pid()::int8, current_setting('statement_timeout')") {
+        result throws(PGError) in ProbedSession(pid: try result[0].int(0)!, timeout: try result[0].string(1)!)
+      }
+      var withDeadline: Set<Int> = []
+      var without: Set<Int> = []
+      for round in 0..<10 {
+        let bounded = try await client.run(probe, deadline: .now + .seconds(30))
+        let unbounded = try await client.run(probe)
+        #expect(bounded.timeout != "0" && unbounded.timeout == "0")
+        if round > 0 {  // the first round sets one session's timeout
+          withDeadline.insert(bounded.pid)
+          without.insert(unbounded.pid)
+        }
+      }
+      #expect(withDeadline.count == 1 && without.count == 1 && withDeadline != without)
+    }
+  }
+
   @Test("a failing statement in a shared pipeline fails only its own call")
   func failureIsolation() async throws {
     try await TestDatabase.withClient(maximumConnections: 1) { client, _ in
@@ -400,6 +429,12 @@ struct PGClientTests {
 }
 
 /// A decoded number, and whether the decoding ran on the caller's executor.
+/// Which backend ran a statement, under which `statement_timeout`.
+struct ProbedSession: Sendable {
+  let pid: Int
+  let timeout: String
+}
+
 struct Decoded: Sendable {
   let value: Int
   let onExecutor: Bool

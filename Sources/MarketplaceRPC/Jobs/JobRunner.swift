@@ -17,9 +17,10 @@ import Synchronization
 ///   `RetryPolicy`'s backoff, until the job's attempts are used up, when it is dead (kept for
 ///   inspection, logged at error level). A job of a kind with no handler fails.
 /// - Waiting: a worker that finds nothing due sleeps until woken or `pollInterval` passes. One
-///   LISTEN per runner on `JobRepository.wakeChannel` (which `enqueue` notifies at commit) wakes
-///   the idle workers, and all of them after a gap in listening; `wake()` does it by hand (when a
-///   test clock moves, say). A retry this runner scheduled wakes them when it is due.
+///   LISTEN per runner on `JobRepository.wakeChannel` (which `enqueue` notifies at commit, once per
+///   job) wakes one idle worker per job, and all of them after a gap in listening; `wake()` wakes
+///   them all by hand (when a test clock moves, say). A retry this runner scheduled wakes them
+///   when it is due.
 /// - Leases: a claim leases the job for `leaseDuration`; while the handler runs, the lease is
 ///   extended every half of it, so only a dead or stalled worker loses its job to another one.
 /// - Retention: every `purgeInterval`, succeeded jobs older than `retention` are deleted, in
@@ -334,7 +335,7 @@ public final class JobRunner: Sendable {
         listening.store(false, ordering: .releasing)
         logger.warning("job wake-ups interrupted: idle workers poll until they resume")
       case .notification:
-        wakeUps.wakeAll()
+        wakeUps.wakeOne()
       }
     }
     listening.store(false, ordering: .releasing)

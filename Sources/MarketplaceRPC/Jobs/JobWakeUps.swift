@@ -1,6 +1,7 @@
 import Synchronization
 
-/// Where idle workers wait for work: until `wakeAll()`, a timeout, or their cancellation.
+/// Where idle workers wait for work: until `wakeOne()` (a job was enqueued) or `wakeAll()`, a
+/// timeout, or their cancellation.
 ///
 /// A worker reads `generation` before it looks for a job and, finding none, waits only if no
 /// wake-up came since: a job enqueued between its empty claim and its wait is not slept through.
@@ -15,6 +16,20 @@ final class JobWakeUps: Sendable {
 
   /// Counts wake-ups; pass it to `wait(unlessRungSince:timeout:)`.
   var generation: UInt64 { state.withLock { $0.generation } }
+
+  /// How many workers wait now.
+  var waitingCount: Int { state.withLock { $0.waiters.count } }
+
+  /// Wakes the worker waiting longest, or with none waiting the next one about to wait: for one
+  /// new job, which one worker claims (waking them all, the others would claim nothing).
+  func wakeOne() {
+    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+      state.generation &+= 1
+      guard let longest = state.waiters.keys.min() else { return nil }
+      return state.waiters.removeValue(forKey: longest)
+    }
+    waiter?.resume()
+  }
 
   /// Wakes every waiting worker, and the next one about to wait.
   func wakeAll() {

@@ -10,7 +10,8 @@ public import Postgres
 /// about whether a worker process is alive, not about the domain's calendar).
 public enum JobRepository {
   /// The NOTIFY channel that wakes idle workers: sent by `enqueue` and `retryDead`, and delivered
-  /// when their transaction commits.
+  /// when their transaction commits. The payload is the job's id: one notification per job
+  /// (PostgreSQL folds equal ones of a transaction), each waking one worker.
   public static let wakeChannel = "marketplace_jobs"
 
   static let columns = """
@@ -39,7 +40,7 @@ public enum JobRepository {
         INSERT INTO jobs (kind, payload, run_after, max_attempts)
         VALUES (\(kind), \(payload.json)::jsonb, \(runAfter), \(maxAttempts))
         RETURNING id)
-      SELECT id, pg_notify(\(wakeChannel), '') FROM job
+      SELECT id, pg_notify(\(wakeChannel), id::text) FROM job
       """
     ) { try $0.decodeOne { row throws(PGError) in try row.next(Int64.self) } }
   }
@@ -178,7 +179,7 @@ public enum JobRepository {
           lease_expires_at = NULL, updated_at = now()
         WHERE id = \(id) AND state = 'dead'
         RETURNING id)
-      SELECT id, pg_notify(\(wakeChannel), '') FROM requeued
+      SELECT id, pg_notify(\(wakeChannel), id::text) FROM requeued
       """
     ) { $0.count == 1 }
   }

@@ -268,7 +268,7 @@ final class PGEngineLoop: @unchecked Sendable {  // confined to the engine's thr
           waitingHead += 1
           continue
         }
-      } else if let pipe = leastLoaded() {
+      } else if let pipe = leastLoaded(preferring: request.timeout) {
         waitingHead += 1
         send(request, on: pipe)
         continue
@@ -288,15 +288,27 @@ final class PGEngineLoop: @unchecked Sendable {  // confined to the engine's thr
   private var readyCount: Int { connections.values.count { $0.phase == .ready } }
 
   /// The ready connection with the fewest requests in flight that may take one more: below the
-  /// pipeline depth, and still answering (not stuck on a slow statement).
-  private func leastLoaded() -> PGPipe? {
+  /// pipeline depth, and still answering (not stuck on a slow statement). Of those equally loaded,
+  /// one whose session already has `timeout`: callers with and without deadlines (RPCs,
+  /// job workers) would otherwise flip a shared session's `statement_timeout` back and forth, two
+  /// statements more per request.
+  private func leastLoaded(preferring timeout: StatementTimeout) -> PGPipe? {
     var best: PGPipe?
     let now = ContinuousClock.now
     for pipe in connections.values
     where pipe.phase == .ready && pipe.leasedTo == nil && pipe.reservedFor == nil
       && pipe.inFlightCount < config.pipelineDepth && pipe.isFlowing(now: now, window: config.pipelineWindow)
     {
-      if best.map({ pipe.inFlightCount < $0.inFlightCount }) ?? true { best = pipe }
+      guard let current = best else {
+        best = pipe
+        continue
+      }
+      if pipe.inFlightCount < current.inFlightCount
+        || (pipe.inFlightCount == current.inFlightCount && pipe.sessionTimeout == timeout
+          && current.sessionTimeout != timeout)
+      {
+        best = pipe
+      }
     }
     return best
   }
@@ -313,12 +325,16 @@ final class PGEngineLoop: @unchecked Sendable {  // confined to the engine's thr
       reserved.reservedFor = nil
       return hand(reserved, to: lease, request)
     }
-    if let idle = connections.values.first(where: {
-      $0.phase == .ready && $0.isIdle && $0.leasedTo == nil && $0.reservedFor == nil
-    }) {
+    func isFree(_ pipe: PGPipe) -> Bool {
+      pipe.phase == .ready && pipe.isIdle && pipe.leasedTo == nil && pipe.reservedFor == nil
+    }
+    // An idle session already at the lease's statement_timeout first (see leastLoaded).
+    if let idle = connections.values.first(where: { isFree($0) && $0.sessionTimeout == request.timeout })
+      ?? connections.values.first(where: isFree)
+    {
       return hand(idle, to: lease, request)
     }
-    if let busy = leastLoaded() {
+    if let busy = leastLoaded(preferring: request.timeout) {
       busy.reservedFor = request
       return false
     }

@@ -57,7 +57,7 @@ final class PGPipe {
   private var pendingPrepares: [StatementKey: String] = [:]
   private var statementCounter = 0
   /// The session's statement_timeout as the statements sent so far leave it; nil when unknown.
-  private var sessionTimeout: StatementTimeout? = .serverDefault
+  private(set) var sessionTimeout: StatementTimeout? = .serverDefault
   /// The lease holding this connection, or the lease waiting for it to drain.
   var leasedTo: PGLease?
   var reservedFor: PGRequest?
