@@ -381,8 +381,11 @@ enum Workload {
     _ = try session.run(JobRepository.find(id: job))
     _ = try session.run(JobRepository.retryDead(id: job, now: s.now))
     for states: [JobState] in [[.dead], [.failed, .dead], [.queued, .running], [.running], []] {
-      _ = try session.run(JobRepository.list(states: states, limit: 50))
+      let page = try session.run(JobRepository.list(states: states, limit: 50))
+      #expect(page.map(\.id) == page.map(\.id).sorted(by: >), "newest first: \(states)")
+      #expect(page.allSatisfy { states.isEmpty || states.contains($0.state) }, "\(states)")
     }
+    #expect(try session.run(JobRepository.list(states: [.failed, .dead], limit: 50)).count == 50)
     _ = try session.run(JobRepository.purgeSucceeded(retentionSeconds: 7 * 86_400, limit: 1_000))
 
     // Reviews (with and without a cursor).

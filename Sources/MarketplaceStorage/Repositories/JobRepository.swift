@@ -152,16 +152,21 @@ public enum JobRepository {
   /// Planned per execution: which index serves depends on the states asked for (0013's for
   /// running, failed and dead, the claim index for queued, the primary key for the rest).
   public static func list(states: [JobState], limit: Int) -> PGQuery<[JobRecord]> {
-    var sql = Self.select
-    if states.count == 1 {
-      // Equality, not `= ANY` of one: only then is the index range read in id order.
-      sql.append(" WHERE state = \(states[0].rawValue)")
-    } else if !states.isEmpty {
-      // An array literal of enumeration raw values, bound as one parameter.
-      let array = "{" + states.map(\.rawValue).joined(separator: ",") + "}"
-      sql.append(" WHERE state = ANY (\(array)::text[])")
+    func newest(_ state: JobState) -> SQL {
+      // Equality, not `= ANY`: only then is the state's index range read in id order.
+      "\(Self.select) WHERE state = \(state.rawValue) ORDER BY id DESC LIMIT \(limit)"
     }
-    sql.append(" ORDER BY id DESC LIMIT \(limit)")
+    let sql: SQL
+    switch states.count {
+    case 0: sql = "\(Self.select) ORDER BY id DESC LIMIT \(limit)"
+    case 1: sql = newest(states[0])
+    default:
+      // Each state's page, then the newest of those. With `state = ANY (...)` the planner may walk
+      // the primary key backwards instead, reading every newer job of the other states.
+      var union: SQL = "(\(newest(states[0])))"
+      for state in states.dropFirst() { union.append(" UNION ALL (\(newest(state)))") }
+      sql = "\(union) ORDER BY id DESC LIMIT \(limit)"
+    }
     return PGQuery(sql) { try $0.decodeAll(Self.decode) }.plannedPerExecution()
   }
 
