@@ -65,13 +65,9 @@ struct PGClientTests {
 
   @Test("callers with and without deadlines keep to sessions already at their statement_timeout")
   func timeoutAffinity() async throws {
-    try await TestDatabase.withClient(maximumConnections: 2) { client, _ in
+    try await TestDatabase.withClient(maximumConnections: 2) { client, name in
       // A second connection opens while the first is busy.
-      let sleep = PGQuery<Int>("SELECT 1 FROM pg_sleep(0.3)") { result throws(PGError) in try result[0].int(0)! }
-      let first = Task { try await client.run(sleep) }
-      try await Task.sleep(for: .milliseconds(50))
-      let second = Task { try await client.run(sleep) }
-      _ = try await (first.value, second.value)
+      try await Self.whileConnectionIsHeld(client, database: name) { _ = try await client.run(Self.number(1)) }
       #expect(client.statistics.open == 2)
 
       let probe = PGQuery<ProbedSession>("SELECT pg_backend_pid()::int8, current_setting('statement_timeout')") {
