@@ -65,8 +65,8 @@ struct PGClientTests {
 
   @Test("callers with and without deadlines keep to sessions already at their statement_timeout")
   func timeoutAffinity() async throws {
-    try await TestDatabase.withClient(maximumConnections: 2) { client, name in
-      // A second connection opens while the first is busy.
+    try await TestDatabase.withClient(maximumConnections: 2, pipelineDepth: 1) { client, name in
+      // A second connection opens while the first is busy (one request deep: nothing joins it).
       try await Self.whileConnectionIsHeld(client, database: name) { _ = try await client.run(Self.number(1)) }
       #expect(client.statistics.open == 2)
 
@@ -133,7 +133,7 @@ struct PGClientTests {
     }
   }
 
-  /// Runs `body` while the client's one connection runs a statement that waits for an advisory
+  /// Runs `body` while a connection of the client runs a statement that waits for an advisory
   /// lock this test holds on a connection of its own: the connection stays busy until `body`
   /// ends, however slow the machine (a `pg_sleep` could end first on a loaded one).
   static func whileConnectionIsHeld(
@@ -424,13 +424,13 @@ struct PGClientTests {
   }
 }
 
-/// A decoded number, and whether the decoding ran on the caller's executor.
 /// Which backend ran a statement, under which `statement_timeout`.
 struct ProbedSession: Sendable {
   let pid: Int
   let timeout: String
 }
 
+/// A decoded number, and whether the decoding ran on the caller's executor.
 struct Decoded: Sendable {
   let value: Int
   let onExecutor: Bool

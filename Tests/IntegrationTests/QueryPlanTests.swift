@@ -384,8 +384,8 @@ enum Workload {
       let page = try session.run(JobRepository.list(states: states, limit: 50))
       #expect(page.map(\.id) == page.map(\.id).sorted(by: >), "newest first: \(states)")
       #expect(page.allSatisfy { states.isEmpty || states.contains($0.state) }, "\(states)")
+      if states == [.failed, .dead] { #expect(page.count == 50, "a full page merged from both states") }
     }
-    #expect(try session.run(JobRepository.list(states: [.failed, .dead], limit: 50)).count == 50)
     _ = try session.run(JobRepository.purgeSucceeded(retentionSeconds: 7 * 86_400, limit: 1_000))
 
     // Reviews (with and without a cursor).
