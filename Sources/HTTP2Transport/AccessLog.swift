@@ -8,8 +8,9 @@ import Synchronization
 ///
 /// A call appends its line, formatted by hand into bytes (no Foundation, no String building), to
 /// the buffer of its event loop: one uncontended lock, no system call. A writer thread of its own
-/// takes the buffers every `flushInterval`, or as soon as one holds 32 KiB (under load, so that
-/// the lines being written stay in the core's cache), and writes them out in whole lines. A buffer that
+/// takes the buffers every `flushInterval`, or as soon as one is a quarter full (at most 1 MiB:
+/// under load, waking it more often costs the loop's core context switches), and writes them out
+/// in whole lines. A buffer that
 /// is full when a line comes drops the line and counts it, rather than make a loop wait for the
 /// disk; the writer reports drops as a warning. `close()` writes what is left.
 ///
@@ -34,7 +35,8 @@ public final class AccessLog: Sendable {
   ///   - logger: its label goes in each line; drops are reported through it.
   ///   - output: the file descriptor written to (2, standard error, by default).
   ///   - capacityPerLoop: bytes each event loop may hold between two writes.
-  ///   - flushInterval: how often the writer thread writes when no buffer fills to 32 KiB first.
+  ///   - flushInterval: how often the writer thread writes when no buffer fills to its wake-up
+  ///     mark first (`AccessLogBuffer.wakeBytes`).
   public init(
     level: Logger.Level, logger: Logger, output: Int32 = 2, capacityPerLoop: Int = 4 * 1024 * 1024,
     flushInterval: Duration = .milliseconds(50)
@@ -65,6 +67,14 @@ public final class AccessLog: Sendable {
     }
     if isFirst { startWriter() }
     return buffer
+  }
+
+  /// The monotonic clock in microseconds: the lines' stopwatch. Subtracting two
+  /// `ContinuousClock` instants takes 128-bit arithmetic, a cost paid on every call.
+  static func monotonicMicroseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
   }
 
   /// Writes what the buffers hold and stops the writer thread. Lines appended later stay unwritten.
@@ -238,8 +248,9 @@ final class AccessLogBuffer: Sendable {
     var wokeWriter = false
   }
 
-  /// Bytes after which the writer is woken rather than left to its interval.
-  static let wakeThreshold = 32 * 1024
+  /// Bytes after which the writer is woken rather than left to its interval: a quarter of the
+  /// capacity, so that the rest absorbs what comes while it writes, and at most 1 MiB.
+  let wakeBytes: Int
 
   private let state: Mutex<State>
   /// Written once, in init, then only read: safe to share.
@@ -252,6 +263,7 @@ final class AccessLogBuffer: Sendable {
     self.prefix = .allocate(byteCount: prefix.count, alignment: 1)
     self.prefix.copyBytes(from: prefix)
     self.capacity = capacity
+    self.wakeBytes = min(capacity / 4, 1024 * 1024)
     self.state = Mutex(
       State(
         current: .allocate(byteCount: capacity, alignment: 8), spare: .allocate(byteCount: capacity, alignment: 8),
@@ -278,7 +290,7 @@ final class AccessLogBuffer: Sendable {
     let (prefix, method, peer) = (
       UncheckedBytes(UnsafeRawBufferPointer(self.prefix)), UncheckedBytes(method), UncheckedBytes(peer)
     )
-    let capacity = capacity
+    let (capacity, wakeBytes) = (capacity, wakeBytes)
     let wake = state.withLock { state -> Bool in
       guard state.count + prefix.bytes.count + peer.bytes.count + method.bytes.count + 160 <= capacity else {
         state.dropped += 1
@@ -309,7 +321,7 @@ final class AccessLogBuffer: Sendable {
       put(status.staticName)
       put(" [HTTP2Transport] rpc\n")
       state.count = cursor - state.current
-      guard state.count >= Self.wakeThreshold, !state.wokeWriter else { return false }
+      guard state.count >= wakeBytes, !state.wokeWriter else { return false }
       state.wokeWriter = true
       return true
     }

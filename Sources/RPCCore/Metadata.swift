@@ -47,6 +47,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
 
   /// Appends every entry of `other`, in order.
   public mutating func append(contentsOf other: Metadata) {
+    guard !other.storage.isEmpty else { return }  // the usual case, per call: no work
     storage += other.storage
   }
 
@@ -112,6 +113,9 @@ public struct WireMetadata: Sendable {
 
   public mutating func append(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
     precondition(name.count <= Int(UInt16.max) && value.count <= Int(UInt32.max))
+    let needed = bytes.count + 6 + name.count + value.count
+    // Room for a few more at once: clients send several headers, and each growth is a copy.
+    if needed > bytes.capacity { bytes.reserveCapacity(max(needed, 2 * bytes.capacity, 256)) }
     withUnsafeBytes(of: UInt16(name.count).littleEndian) { bytes += $0 }
     bytes += name
     withUnsafeBytes(of: UInt32(value.count).littleEndian) { bytes += $0 }

@@ -94,6 +94,34 @@ struct AccessLogTests {
     #expect(pipe.lines().count == kept)
   }
 
+  @Test("a buffer a quarter full wakes the writer before its interval, and no line is dropped")
+  func earlyWake() async throws {
+    let pipe = try Pipe()
+    let log = AccessLog(
+      level: .info, logger: Self.logger(.info), output: pipe.write, capacityPerLoop: 8192, flushInterval: .seconds(3600)
+    )
+    defer { log.close() }
+    let buffer = try #require(log.buffer(for: EmbeddedEventLoop()))
+    #expect(buffer.wakeBytes == 2048)
+    // About 150 bytes a line: 20 lines pass the quarter mark, well short of the capacity.
+    for _ in 0..<20 { buffer.append(method: Self.method, status: .ok, durationMicroseconds: 5, peer: Self.peer) }
+    var written: [String] = []
+    let started = ContinuousClock.now
+    while written.count < 20, ContinuousClock.now - started < .seconds(30) {
+      try await Task.sleep(for: .milliseconds(10))
+      written += pipe.lines()
+    }
+    #expect(written.count == 20, "written without close(), long before the hour's interval")
+    #expect(log.droppedLines == 0)
+  }
+
+  @Test("the wake-up mark is a quarter of the capacity, at most 1 MiB")
+  func wakeMark() {
+    let log = AccessLog(level: .info, logger: Self.logger(.info))
+    #expect(log.buffer(for: EmbeddedEventLoop())?.wakeBytes == 1024 * 1024)
+    log.close()
+  }
+
   @Test("no buffer, so no line, when the logger's level is above the lines' level")
   func disabled() {
     let log = AccessLog(level: .info, logger: Self.logger(.notice))

@@ -31,17 +31,18 @@ struct GRPCRequestHead {
     case rejectGRPC(Status)
   }
 
-  /// `routes` is asked only for `:path`: passing the router itself would copy it per header.
-  mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, routes: H2Connection) {
+  /// Adds one header field. Returns true for `:path`, whose `route` the caller looks up: the
+  /// router is not passed in, as that would cost the caller a copy or a retain per field.
+  mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
     headerBytes += name.count + value.count + 32  // RFC 7541's accounting
     func string() -> String { String(decoding: value, as: UTF8.self) }
     if name.first == UInt8(ascii: ":") {
       if name.equals(":path") {
-        route = routes.router.lookup(path: value)
+        return true
       } else if name.equals(":method") {
         isPost = value.equals("POST")
       }
-      return  // :scheme and :authority are nghttp2's to check
+      return false  // :scheme and :authority are nghttp2's to check
     }
     if name.equals("content-type") {
       isPlainGRPCContentType = value.equals("application/grpc")
@@ -62,6 +63,7 @@ struct GRPCRequestHead {
       }
       metadata.append(name: name, value: value)
     }
+    return false
   }
 
   func verdict(maxTimeout: Duration) -> Verdict {

@@ -1,5 +1,6 @@
 import CNGHTTP2
 import NIOCore
+import RPCCore
 
 /// The only file that talks to nghttp2 through C callbacks. Each callback moves into Swift on its
 /// first line and never throws or awaits.
@@ -35,13 +36,17 @@ extension H2Connection {
     Unmanaged<H2Connection>.fromOpaque(userData!)._withUnsafeGuaranteedRef(body)
   }
 
-  /// Runs `body` with the stream behind a stream's user data, if it still has one (DATA and
-  /// HEADERS callbacks may come after the stream closed).
+  /// Runs `body` with the open stream `streamID`, if there is one (DATA and HEADERS callbacks
+  /// may come after the stream closed).
   @discardableResult
-  private static func withStream(_ session: OpaquePointer?, _ streamID: Int32, _ body: (H2Stream) -> Void) -> Bool {
-    guard let data = nghttp2_session_get_stream_user_data(session, streamID) else { return false }
-    Unmanaged<H2Stream>.fromOpaque(data)._withUnsafeGuaranteedRef(body)
-    return true
+  private static func withStream(
+    _ userData: UnsafeMutableRawPointer?, _ streamID: Int32, _ body: (H2Stream) -> Void
+  ) -> Bool {
+    withConnection(userData) { connection in
+      guard let stream = connection.openStream(streamID) else { return false }
+      stream._withUnsafeGuaranteedRef(body)
+      return true
+    }
   }
 
   /// The callbacks table, built once and shared by every session (nghttp2 copies it).
@@ -72,19 +77,25 @@ extension H2Connection {
     }
 
     nghttp2_session_callbacks_set_on_header_callback(callbacks) {
-      session, frame, name, nameLength, value, valueLength, _, _ in
+      _, frame, name, nameLength, value, valueLength, _, userData in
       let frame = frame!.pointee
       // Trailers from the client carry nothing we use.
       guard frame.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
-      H2Connection.withStream(session, frame.hd.stream_id) { stream in
-        stream.head.add(
-          name: UnsafeBufferPointer(start: name, count: nameLength),
-          value: UnsafeBufferPointer(start: value, count: valueLength), routes: stream.connection)
+      H2Connection.withConnection(userData) { connection in
+        guard let stream = connection.openStream(frame.hd.stream_id) else { return }
+        let value = UnsafeBufferPointer(start: value, count: valueLength)
+        let isPath = stream._withUnsafeGuaranteedRef {
+          $0.head.add(name: UnsafeBufferPointer(start: name, count: nameLength), value: value)
+        }
+        if isPath {
+          let route = connection.router.lookup(path: value)
+          stream._withUnsafeGuaranteedRef { $0.head.route = route }
+        }
       }
       return 0
     }
 
-    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { session, frame, userData in
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
       let frame = frame!.pointee
       let type = frame.hd.type
       if type == UInt8(NGHTTP2_PING.rawValue) {
@@ -93,7 +104,7 @@ extension H2Connection {
         return 0
       }
       guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue) else { return 0 }
-      H2Connection.withStream(session, frame.hd.stream_id) { stream in
+      H2Connection.withStream(userData, frame.hd.stream_id) { stream in
         if type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST {
           stream.headersComplete()
         }
@@ -104,8 +115,9 @@ extension H2Connection {
       return 0
     }
 
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { session, _, streamID, data, length, _ in
-      let tracked = H2Connection.withStream(session, streamID) { stream in
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) {
+      session, _, streamID, data, length, userData in
+      let tracked = H2Connection.withStream(userData, streamID) { stream in
         stream.receiveData(UnsafeRawBufferPointer(start: data, count: length))
       }
       // DATA for a stream we no longer track still counts against the connection's window.

@@ -243,7 +243,22 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
 
   // MARK: Streams
 
+  /// The stream the latest callbacks were about. A request's HEADERS, its header fields and its
+  /// DATA arrive one after another, so most callbacks find their stream here rather than in
+  /// nghttp2's stream map (a hash lookup each). Unretained: cleared when the stream closes.
+  private var recentStream: (id: Int32, stream: Unmanaged<H2Stream>)?
+
+  /// The open stream `id`, if there is one.
+  func openStream(_ id: Int32) -> Unmanaged<H2Stream>? {
+    if let recent = recentStream, recent.id == id { return recent.stream }
+    guard let data = nghttp2_session_get_stream_user_data(session, id) else { return nil }
+    let stream = Unmanaged<H2Stream>.fromOpaque(data)
+    recentStream = (id, stream)
+    return stream
+  }
+
   func streamOpened(_ stream: H2Stream) {
+    recentStream = (stream.id, Unmanaged.passUnretained(stream))
     openStreams += 1
     stream.next = firstStream
     firstStream?.previous = stream
@@ -255,6 +270,7 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
   func streamClosed(_ stream: H2Stream, errorCode: UInt32) {
     guard stream.isOpen else { return }
     stream.isOpen = false
+    if recentStream?.id == stream.id { recentStream = nil }
     if let previous = stream.previous { previous.next = stream.next } else { firstStream = stream.next }
     stream.next?.previous = stream.previous
     stream.next = nil

@@ -17,7 +17,8 @@ final class H2Stream: ServerStreamSink {
   private(set) var call: ServerCall?
   private var deframer: MessageDeframer
   private var requestEncoding = CompressionAlgorithm.identity
-  private let startTime: ContinuousClock.Instant?
+  /// When the stream opened (`AccessLog.monotonicMicroseconds`); nil when no line is written.
+  private let startMicroseconds: Int64?
   private var deadlineTimer: Scheduled<Void>?
 
   // Inbound flow control (nghttp2's automatic WINDOW_UPDATE is off): received bytes are given
@@ -57,7 +58,7 @@ final class H2Stream: ServerStreamSink {
     self.id = id
     self.connection = connection
     self.deframer = MessageDeframer(maxMessageBytes: connection.config.maxReceiveMessageBytes)
-    self.startTime = connection.accessLog == nil ? nil : .now
+    self.startMicroseconds = connection.accessLog == nil ? nil : AccessLog.monotonicMicroseconds()
   }
 
   // MARK: Request
@@ -441,15 +442,11 @@ final class H2Stream: ServerStreamSink {
 
   private func log(_ status: Status, byClient: Bool = false) {
     connection.recordFinished(status: status, cancelledByClient: byClient)
-    guard let startTime, let accessLog = connection.accessLog else { return }
+    guard let startMicroseconds, let accessLog = connection.accessLog else { return }
     let unknown: StaticString = "-"
     accessLog.append(
       method: call?.context.method.pathUTF8 ?? UnsafeRawBufferPointer(start: unknown.utf8Start, count: 1),
-      status: status.code, durationMicroseconds: (ContinuousClock.now - startTime).microseconds,
+      status: status.code, durationMicroseconds: AccessLog.monotonicMicroseconds() - startMicroseconds,
       peer: UnsafeRawBufferPointer(connection.peerUTF8))
   }
-}
-
-extension Duration {
-  var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
 }

@@ -190,7 +190,7 @@ public final class ServerCall {
 
   /// Ends the call with `status`; the trailers are the handler's `trailingMetadata`, then the
   /// error's own (`errorTrailers`), each sent once.
-  private func finish(_ status: Status, errorTrailers: Metadata = [:], error: (any Error)? = nil) {
+  private func finish(_ status: Status, errorTrailers: Metadata = Metadata(), error: (any Error)? = nil) {
     guard !isFinished else { return }
     state = .finished
     requests?.fail(CancellationError())

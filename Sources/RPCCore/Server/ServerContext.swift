@@ -18,9 +18,9 @@ public final class ServerContext {
   public let maxSendMessageBytes: Int
 
   /// Metadata sent with the response headers; changes after the first message is sent are ignored.
-  public var initialMetadata: Metadata = [:]
+  public var initialMetadata = Metadata()
   /// Metadata sent with the status in the trailers.
-  public var trailingMetadata: Metadata = [:]
+  public var trailingMetadata = Metadata()
   /// Compression for response messages: starts as the best the client accepts that the server
   /// compresses with by default (identity); a handler may pick another the client accepts.
   public var responseEncoding: CompressionAlgorithm
