@@ -20,6 +20,12 @@ let hotPathSwift =
     .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))
   ]
 
+/// Generic types specialized in the targets that use them (cross-module optimization): left
+/// unspecialized, every use paid run-time generic-metadata look-ups (an `Identifier<Property>`
+/// parsed per call, a cache lookup).
+let specializedAcrossModules =
+  strictSwift + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let nio: [Target.Dependency] = [
   .product(name: "NIOCore", package: "swift-nio"),
   .product(name: "NIOPosix", package: "swift-nio"),
@@ -94,7 +100,7 @@ let package = Package(
       swiftSettings: strictSwift),
 
     // The marketplace's domain: values, entities and rules. No I/O, no C, no logging.
-    .target(name: "MarketplaceCore", swiftSettings: strictSwift),
+    .target(name: "MarketplaceCore", swiftSettings: specializedAcrossModules),
 
     // Passwords (Argon2id on a bounded pool of threads of its own) and bearer tokens: the only
     // target that sees libsodium.
@@ -104,11 +110,7 @@ let package = Package(
       swiftSettings: strictSwift),
 
     // The in-process cache (in place of Redis): an LRU bounded by bytes, sharded behind locks.
-    // Its generic types are specialized in the targets that use them (cross-module optimization):
-    // unspecialized, every lookup paid runtime generic-metadata look-ups.
-    .target(
-      name: "Caching",
-      swiftSettings: strictSwift + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]),
+    .target(name: "Caching", swiftSettings: specializedAcrossModules),
 
     // The marketplace's storage: the schema migrations (shipped as resources), the repositories
     // (every SQL statement the API issues), the cache of reads with its invalidation, and the seeder.

@@ -125,17 +125,41 @@ public struct WireMetadata: Sendable {
   /// The metadata as Strings and bytes; a `-bin` value that is not base64 is left out.
   public func decoded() -> Metadata {
     var metadata = Metadata()
-    var index = 0
-    while index < bytes.count {
-      let nameCount = Int(bytes[index]) | Int(bytes[index + 1]) << 8
-      let name = String(decoding: bytes[index + 2..<index + 2 + nameCount], as: UTF8.self)
-      index += 2 + nameCount
-      let valueCount =
-        Int(bytes[index]) | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2]) << 16 | Int(bytes[index + 3]) << 24
-      let value = String(decoding: bytes[index + 4..<index + 4 + valueCount], as: UTF8.self)
-      index += 4 + valueCount
-      metadata.appendWireValue(name, value)
+    forEachEntry { name, value in
+      metadata.appendWireValue(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
     }
     return metadata
+  }
+
+  /// The values of `key` (any case), as `decoded()[key]` would give them, decoding nothing else.
+  public func values(_ key: String) -> [MetadataValue] {
+    guard !bytes.isEmpty else { return [] }
+    var key = key.lowercased()  // names on the wire are lower case (HTTP/2)
+    var values: [MetadataValue] = []
+    key.withUTF8 { key in
+      forEachEntry { name, value in
+        guard name.elementsEqual(key) else { return }
+        var one = Metadata()
+        if one.appendWireValue(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)) {
+          values += one.map(\.value)
+        }
+      }
+    }
+    return values
+  }
+
+  private func forEachEntry(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void) {
+    bytes.withUnsafeBufferPointer { bytes in
+      var index = 0
+      while index < bytes.count {
+        let nameCount = Int(bytes[index]) | Int(bytes[index + 1]) << 8
+        let name = UnsafeBufferPointer(rebasing: bytes[index + 2..<index + 2 + nameCount])
+        index += 2 + nameCount
+        let valueCount =
+          Int(bytes[index]) | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2]) << 16 | Int(bytes[index + 3]) << 24
+        body(name, UnsafeBufferPointer(rebasing: bytes[index + 4..<index + 4 + valueCount]))
+        index += 4 + valueCount
+      }
+    }
   }
 }

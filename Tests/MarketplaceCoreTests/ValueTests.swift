@@ -92,6 +92,22 @@ struct MoneyTests {
     ] {
       #expect(UserID(bad) == nil, "\(bad)")
     }
+    // Any byte but a hex digit is refused, wherever it stands, and every hex digit is read.
+    let valid = Array("4b9e6c2a-0d1f-4e5b-9a7c-1234567890ab".utf8)
+    let hexDigits = Array("0123456789abcdefABCDEF".utf8)
+    for position in [0, 9, 17, 35] {
+      for byte in UInt8.min...UInt8.max {
+        var text = valid
+        text[position] = byte
+        let parsed = text.withUnsafeBytes { UserID(utf8: $0) }
+        if hexDigits.contains(byte) {
+          let lowerCase = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "F") ? byte + 32 : byte
+          #expect(parsed.map { Array($0.description.utf8)[position] } == lowerCase, "byte \(byte) at \(position)")
+        } else {
+          #expect(parsed == nil, "byte \(byte) at \(position)")
+        }
+      }
+    }
     // Agrees with Foundation both ways.
     for _ in 0..<100 {
       let uuid = UUID()

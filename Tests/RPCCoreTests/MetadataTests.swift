@@ -54,5 +54,26 @@ struct MetadataTests {
     #expect(decoded["x-trace-bin"] == [.binary([0xab, 0xab, 0xab])])
     #expect(decoded["x-empty"] == [.string("")])
     #expect(decoded.count == 4)
+    // One key read straight from the bytes gives what the decoded metadata gives.
+    add("x-bad-bin", "not base64!")
+    for key in ["x-user", "X-User", "x-trace-bin", "x-empty", "x-bad-bin", "x-none", "x-use"] {
+      #expect(wire.values(key) == wire.decoded()[key], "\(key)")
+    }
+    #expect(WireMetadata().values("x-user").isEmpty)
+  }
+
+  @Test("a context reads one request key without decoding the rest, and agrees once decoded")
+  func contextValues() {
+    var wire = WireMetadata()
+    Array("authorization".utf8).withUnsafeBufferPointer { name in
+      Array("Bearer abc".utf8).withUnsafeBufferPointer { wire.append(name: name, value: $0) }
+    }
+    let context = ServerContext(
+      method: MethodDescriptor(service: "test.Service", method: "Call"), requestMetadata: wire, peer: "test",
+      deadline: nil, requestEncoding: .identity, acceptEncodingHeader: nil)
+    #expect(context.requestMetadataValues("authorization") == [.string("Bearer abc")])
+    #expect(context.requestMetadata["authorization"] == [.string("Bearer abc")])
+    #expect(context.requestMetadataValues("Authorization") == [.string("Bearer abc")])
+    #expect(context.requestMetadataValues("x-none").isEmpty)
   }
 }

@@ -38,7 +38,9 @@ final class H2Stream: ServerStreamSink {
   /// A response message not yet packed: packed by the data source straight into the DATA frame
   /// when it fits there, which saves a buffer and a copy (the common, one-small-message case).
   private var unpackedMessage: (any MessageSerializer)?
-  private var unpackedSize = 0
+  /// Its size; nil when there is none. Tested instead of the existential, whose nil check is a
+  /// runtime call, made on every pass of the data source.
+  private var unpackedSize: Int?
   private enum Trailers {
     case ok
     case custom(HeaderList)
@@ -246,7 +248,7 @@ final class H2Stream: ServerStreamSink {
       appendFrame(compressed: true, count: compressed.count) { destination in
         compressed.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
       }
-    } else if pendingBytes == 0, unpackedMessage == nil {
+    } else if pendingBytes == 0, unpackedSize == nil {
       unpackedMessage = message
       unpackedSize = size
     } else {
@@ -260,9 +262,8 @@ final class H2Stream: ServerStreamSink {
 
   /// Packs the waiting message into the pending buffer (it did not fit a frame, or more follow).
   private func spillUnpacked() {
-    guard let message = unpackedMessage else { return }
-    let size = unpackedSize
-    unpackedMessage = nil
+    guard let size = unpackedSize, let message = unpackedMessage.take() else { return }
+    unpackedSize = nil
     appendFrame(compressed: false, count: size) { destination in
       if size > 0 { message.serialize(into: destination) }
     }
@@ -280,7 +281,7 @@ final class H2Stream: ServerStreamSink {
   }
 
   private var pendingBytes: Int {
-    (pending?.readableBytes ?? 0) + (unpackedMessage == nil ? 0 : MessageFramer.prefixLength + unpackedSize)
+    (pending?.readableBytes ?? 0) + (unpackedSize.map { MessageFramer.prefixLength + $0 } ?? 0)
   }
 
   func finish(status: Status, trailers metadata: Metadata, error: (any Error)?) {
@@ -382,10 +383,10 @@ final class H2Stream: ServerStreamSink {
   /// nghttp2's data source: copies queued response bytes into a DATA frame.
   func readData(into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
     var count = 0
-    if let message = unpackedMessage {
-      let size = unpackedSize
+    if let size = unpackedSize {
       if MessageFramer.prefixLength + size <= length {
-        unpackedMessage = nil
+        let message = unpackedMessage.take()!  // moved out, not copied
+        unpackedSize = nil
         MessageFramer.writePrefix(compressed: false, length: size, to: buffer)
         if size > 0 { message.serialize(into: buffer + MessageFramer.prefixLength) }
         count = MessageFramer.prefixLength + size

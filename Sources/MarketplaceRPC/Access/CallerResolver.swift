@@ -53,7 +53,7 @@ public struct CallerResolver: ServerInterceptor {
   /// The digest of the call's bearer token; nil without `authorization` metadata, and
   /// `AuthenticationError` when it is malformed or given twice.
   static func tokenDigest(in context: ServerContext) throws(AuthenticationError) -> [UInt8]? {
-    let values = context.requestMetadata["authorization"]
+    let values = context.requestMetadataValues("authorization")
     guard !values.isEmpty else { return nil }
     guard values.count == 1, case .string(let header) = values[0], let digest = tokenDigest(header) else {
       throw AuthenticationError()

@@ -5,8 +5,20 @@ public final class ServerContext {
   /// The method being called.
   public let method: MethodDescriptor
   /// Custom metadata the client sent (reserved and pseudo headers removed), decoded on first use.
-  public private(set) lazy var requestMetadata: Metadata = wireMetadata.decoded()
+  public var requestMetadata: Metadata {
+    if let decodedMetadata { return decodedMetadata }
+    let decoded = wireMetadata.decoded()
+    decodedMetadata = decoded
+    return decoded
+  }
+  private var decodedMetadata: Metadata?
   private let wireMetadata: WireMetadata
+
+  /// `requestMetadata[key]`, read from the wire bytes while the rest is not decoded: most calls
+  /// look up one key (`authorization`), if any.
+  public func requestMetadataValues(_ key: String) -> [MetadataValue] {
+    decodedMetadata?[key] ?? wireMetadata.values(key)
+  }
   /// The client's address, as "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000".
   public let peer: String
   /// When the call must be finished, from `grpc-timeout` clamped to the server's maximum.
@@ -66,7 +78,11 @@ public final class ServerContext {
 
   /// The value attached under `key`, if any.
   public subscript<Key: ServerContextKey>(key: Key.Type) -> Key.Value? {
-    get { attachments[ObjectIdentifier(key)] as? Key.Value }
+    get {
+      // Unwrapped before the cast: a cast of the optional itself is a run-time call even for nil.
+      guard !attachments.isEmpty, let value = attachments[ObjectIdentifier(key)] else { return nil }
+      return value as? Key.Value
+    }
     set { attachments[ObjectIdentifier(key)] = newValue }
   }
 
