@@ -10,9 +10,9 @@ import Synchronization
 /// the buffer of its event loop: one uncontended lock, no system call. A writer thread of its own
 /// takes the buffers every `flushInterval`, or as soon as one is a quarter full (at most 1 MiB:
 /// under load, waking it more often costs the loop's core context switches), and writes them out
-/// in whole lines. A buffer that
-/// is full when a line comes drops the line and counts it, rather than make a loop wait for the
-/// disk; the writer reports drops as a warning. `close()` writes what is left.
+/// in whole lines. A buffer that is full when a line comes drops the line and counts it, rather
+/// than make a loop wait for the disk; the writer reports drops as a warning. `close()` writes
+/// what is left.
 ///
 /// Lines look like swift-log's `StreamLogHandler` output, so the server's log reads as one:
 /// `2026-12-02T08:12:00+0000 info marketplace: peer.address=ipv4:127.0.0.1:50312

@@ -58,8 +58,8 @@ enum UUIDText {
   }
 
   /// One hex digit's value, either case; sets `invalid` to 1 for anything else. Without
-  /// branches: the digits of a random id mix numbers and letters unpredictably, and a branch per
-  /// digit made parsing several times slower.
+  /// branches: the digits of a random id mix numbers and letters unpredictably, so a branch per
+  /// digit is often mispredicted (the parse was 1.6% of a cached GetProperty's CPU).
   @inline(__always)
   private static func nibble(_ character: UInt8, _ invalid: inout UInt8) -> UInt8 {
     let digit = character &- UInt8(ascii: "0")
