@@ -295,7 +295,7 @@ public enum PGNotification: Sendable, Hashable {
 /// One awaited outcome, delivered once from any thread, possibly before the waiter arrives.
 ///
 /// An unchecked continuation: the state below resumes it exactly once, and the checked kind costs
-/// an allocation and a lock per database call.
+/// an allocation (its canary) per database call.
 final class PGCompletionSlot<T: Sendable>: Sendable {
   private enum State {
     case empty

@@ -36,13 +36,16 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
   /// Returns false (and appends nothing) for a `-bin` value that is not valid base64.
   @discardableResult
   public mutating func appendWireValue(_ key: String, _ value: String) -> Bool {
-    if key.hasSuffix("-bin") {
-      guard let bytes = Base64.decode(value) else { return false }
-      storage.append(Entry(key: key, value: .binary(bytes)))
-    } else {
-      storage.append(Entry(key: key, value: .string(value)))
-    }
+    guard let decoded = Self.decodeWireValue(key, value) else { return false }
+    storage.append(Entry(key: key, value: decoded))
     return true
+  }
+
+  /// A value as it came off the wire under `key`: `-bin` values are base64 (nil if invalid),
+  /// others taken as they are.
+  static func decodeWireValue(_ key: String, _ value: String) -> MetadataValue? {
+    guard key.hasSuffix("-bin") else { return .string(value) }
+    return Base64.decode(value).map { .binary($0) }
   }
 
   /// Appends every entry of `other`, in order.
@@ -134,16 +137,13 @@ public struct WireMetadata: Sendable {
   /// The values of `key` (any case), as `decoded()[key]` would give them, decoding nothing else.
   public func values(_ key: String) -> [MetadataValue] {
     guard !bytes.isEmpty else { return [] }
-    var key = key.lowercased()  // names on the wire are lower case (HTTP/2)
+    let key = key.lowercased()  // names on the wire are lower case (HTTP/2)
     var values: [MetadataValue] = []
-    key.withUTF8 { key in
-      forEachEntry { name, value in
-        guard name.elementsEqual(key) else { return }
-        var one = Metadata()
-        if one.appendWireValue(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)) {
-          values += one.map(\.value)
-        }
-      }
+    forEachEntry { name, value in
+      guard name.elementsEqual(key.utf8),
+        let decoded = Metadata.decodeWireValue(key, String(decoding: value, as: UTF8.self))
+      else { return }
+      values.append(decoded)
     }
     return values
   }

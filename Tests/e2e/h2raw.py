@@ -215,6 +215,11 @@ class RawH2Connection:
                 self._handle(ev)
             self._flush()
 
+    def prioritize(self, sid: int, **priority):
+        """Sends a PRIORITY frame for stream ``sid`` (h2's ``weight``, ``depends_on``, ``exclusive``)."""
+        self.conn.prioritize(sid, **priority)
+        self._flush()
+
     def ping(self, payload: bytes = b"pingpong"):
         """Sends one PING (8 bytes of opaque data)."""
         self.conn.ping(payload)

@@ -175,9 +175,8 @@ def test_rfc7540_priorities_off_and_ignored(raw):
     parent = raw.start(EMPTY_CALL)
     child = raw.start(EMPTY_CALL, priority={"priority_weight": 200, "priority_depends_on": parent,
                                             "priority_exclusive": True})
-    raw.conn.prioritize(parent, weight=1, depends_on=first.stream_id)  # on a closed stream
-    raw.conn.prioritize(child + 20, weight=32)  # on a stream not yet opened
-    raw._flush()
+    raw.prioritize(parent, weight=1, depends_on=first.stream_id)  # on a closed stream
+    raw.prioritize(child + 20, weight=32)  # on a stream not yet opened
     for sid in (parent, child):
         raw.send(sid, grpc_frame(b""), end_stream=True)
     for sid in (parent, child):

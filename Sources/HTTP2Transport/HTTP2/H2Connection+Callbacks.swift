@@ -36,15 +36,16 @@ extension H2Connection {
     Unmanaged<H2Connection>.fromOpaque(userData!)._withUnsafeGuaranteedRef(body)
   }
 
-  /// Runs `body` with the open stream `streamID`, if there is one (DATA and HEADERS callbacks
-  /// may come after the stream closed).
+  /// Runs `body` with the connection and its open stream `streamID`, if there is one (DATA and
+  /// HEADERS callbacks may come after the stream closed). The connection is passed in: reading
+  /// it from the stream (unowned) would cost a retain per callback.
   @discardableResult
   private static func withStream(
-    _ userData: UnsafeMutableRawPointer?, _ streamID: Int32, _ body: (H2Stream) -> Void
+    _ userData: UnsafeMutableRawPointer?, _ streamID: Int32, _ body: (H2Connection, H2Stream) -> Void
   ) -> Bool {
     withConnection(userData) { connection in
       guard let stream = connection.openStream(streamID) else { return false }
-      stream._withUnsafeGuaranteedRef(body)
+      stream._withUnsafeGuaranteedRef { body(connection, $0) }
       return true
     }
   }
@@ -81,15 +82,10 @@ extension H2Connection {
       let frame = frame!.pointee
       // Trailers from the client carry nothing we use.
       guard frame.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
-      H2Connection.withConnection(userData) { connection in
-        guard let stream = connection.openStream(frame.hd.stream_id) else { return }
+      H2Connection.withStream(userData, frame.hd.stream_id) { connection, stream in
         let value = UnsafeBufferPointer(start: value, count: valueLength)
-        let isPath = stream._withUnsafeGuaranteedRef {
-          $0.head.add(name: UnsafeBufferPointer(start: name, count: nameLength), value: value)
-        }
-        if isPath {
-          let route = connection.router.lookup(path: value)
-          stream._withUnsafeGuaranteedRef { $0.head.route = route }
+        if stream.head.add(name: UnsafeBufferPointer(start: name, count: nameLength), value: value) {
+          stream.head.route = connection.router.lookup(path: value)
         }
       }
       return 0
@@ -104,7 +100,7 @@ extension H2Connection {
         return 0
       }
       guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue) else { return 0 }
-      H2Connection.withStream(userData, frame.hd.stream_id) { stream in
+      H2Connection.withStream(userData, frame.hd.stream_id) { _, stream in
         if type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST {
           stream.headersComplete()
         }
@@ -117,7 +113,7 @@ extension H2Connection {
 
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) {
       session, _, streamID, data, length, userData in
-      let tracked = H2Connection.withStream(userData, streamID) { stream in
+      let tracked = H2Connection.withStream(userData, streamID) { _, stream in
         stream.receiveData(UnsafeRawBufferPointer(start: data, count: length))
       }
       // DATA for a stream we no longer track still counts against the connection's window.

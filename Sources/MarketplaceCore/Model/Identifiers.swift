@@ -91,7 +91,6 @@ enum UUIDText {
   private static func hexDigit(_ nibble: UInt8) -> UInt8 {
     nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
   }
-
 }
 
 public typealias UserID = Identifier<User>
