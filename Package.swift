@@ -53,6 +53,8 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
     .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+    // The server's malloc (Debian ships no pkg-config file for it); linked by the composition root only.
+    .systemLibrary(name: "CMimalloc", providers: [.apt(["libmimalloc-dev"])]),
     // epoll and eventfd (libc headers Swift's Glibc module leaves out), for the database client.
     .systemLibrary(name: "CLinuxEvents"),
 
@@ -134,7 +136,7 @@ let package = Package(
       name: "MarketplaceServer",
       dependencies: [
         "RPCCore", "HTTP2Transport", "StandardServices", "MarketplaceProtos", "MarketplaceRPC", "Postgres",
-        "MarketplaceCore", "MarketplaceStorage", "Credentials", "Caching",
+        "MarketplaceCore", "MarketplaceStorage", "Credentials", "Caching", "CMimalloc",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -32,7 +32,7 @@ ensure_packages() {
 }
 
 # The C libraries and tools every build needs.
-BUILD_PACKAGES=(pkg-config libnghttp2-dev libprotobuf-c-dev zlib1g-dev libpq-dev libsodium-dev)
+BUILD_PACKAGES=(pkg-config libnghttp2-dev libprotobuf-c-dev zlib1g-dev libpq-dev libsodium-dev libmimalloc-dev)
 
 # Builds marketplace-server in release mode (installing what that and its embedded PostgreSQL
 # need) and sets SERVER_BIN to it.

@@ -178,6 +178,7 @@ struct MarketplaceServer: AsyncParsableCommand {
   func run() async throws {
     bootstrapLogging(level: logLevel)
     let logger = Logger(label: "marketplace")
+    logger.info("memory allocator", metadata: ["allocator": "\(MemoryAllocator.description)"])
 
     var config = HTTP2Server.Config.defaults
     config.host = host

@@ -7,6 +7,7 @@ keepalive interval). The shutdown tests start servers of their own from
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 
@@ -179,3 +180,14 @@ def test_access_log_is_on_by_default_and_flushed_at_shutdown(own_server, pb):
     assert all(" info marketplace: peer.address=ipv4:127.0.0.1:" in line for line in lines), "".join(lines)
     stopped = [line for line in server.log if "stopped" in line and "access_log_lines_dropped=0" in line]
     assert stopped, "".join(server.log[-5:])
+
+
+def test_mimalloc_serves_every_malloc(own_server):
+    """The server is linked with mimalloc, and the dynamic linker bound the process's `malloc` to it
+    (the server checks a block `malloc` returned), not glibc's."""
+    server = own_server()
+    lines = [line for line in server.log if line.rstrip().endswith("memory allocator")]
+    assert len(lines) == 1, "".join(server.log)
+    assert re.search(r" allocator=mimalloc \d+\.\d+\.\d+ ", lines[0]), lines[0]
+    with open(f"/proc/{server.proc.pid}/maps") as maps:
+        assert "libmimalloc.so" in maps.read()
