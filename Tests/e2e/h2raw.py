@@ -248,6 +248,22 @@ class RawH2Connection:
         self._flush()
         return sid
 
+    def send_unchecked_headers(self, headers, *, sid: int | None = None, end_stream: bool = False) -> int:
+        """Sends exactly ``headers`` (names, case and order as given) on a new stream, or as trailers
+        on stream ``sid``, with h2's own checks and normalization off: what a broken client sends."""
+        config = self.conn.config
+        saved = (config.validate_outbound_headers, config.normalize_outbound_headers)
+        config.validate_outbound_headers = config.normalize_outbound_headers = False
+        try:
+            if sid is None:
+                sid = self.conn.get_next_available_stream_id()
+                self.streams[sid] = RawResponse(stream_id=sid)
+            self.conn.send_headers(sid, headers, end_stream=end_stream)
+        finally:
+            config.validate_outbound_headers, config.normalize_outbound_headers = saved
+        self._flush()
+        return sid
+
     def send(self, sid: int, body: bytes, *, end_stream: bool = False, timeout: float = DEFAULT_TIMEOUT):
         """Send body on stream sid, honouring flow control. Stops quietly if the peer ends the stream."""
         deadline = time.monotonic() + timeout

@@ -193,3 +193,62 @@ def test_concurrent_streams_one_connection(raw):
     for sid in sids:
         resp = raw.wait(sid, timeout=RPC_TIMEOUT)
         assert resp.grpc_status == 0, f"stream {sid}: {resp.describe()}"
+
+
+PROTOCOL_ERROR = 0x1
+
+
+def _request_head(raw, path: str = EMPTY_CALL) -> list[tuple[str, str]]:
+    return [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", raw.authority),
+            ("content-type", "application/grpc"), ("te", "trailers")]
+
+
+MALFORMED_HEADS = {
+    "upper-case name": lambda head: head + [("Content-Encoding", "identity")],
+    "connection-specific field": lambda head: head + [("connection", "keep-alive")],
+    "transfer-encoding": lambda head: head + [("transfer-encoding", "chunked")],
+    "te other than trailers": lambda head: [f for f in head if f[0] != "te"] + [("te", "gzip")],
+    "missing :scheme": lambda head: [f for f in head if f[0] != ":scheme"],
+    "missing :authority and host": lambda head: [f for f in head if f[0] != ":authority"],
+    "pseudo-header after a regular field": lambda head: head[1:] + head[:1],
+    "unknown pseudo-header": lambda head: [(":status", "200")] + head,
+    "repeated :path": lambda head: head[:3] + [(":path", EMPTY_CALL)] + head[3:],
+    "empty :path": lambda head: [(n, "" if n == ":path" else v) for n, v in head],
+    ":path with a space": lambda head: [(n, "/a b" if n == ":path" else v) for n, v in head],
+    "content-length not a number": lambda head: head + [("content-length", "5x")],
+    "control character in a value": lambda head: head + [("x-custom", "bad\x01value")],
+    "space at the start of a value": lambda head: head + [("x-custom", " value")],
+    "space in a name": lambda head: head + [("x custom", "value")],
+}
+
+
+@pytest.mark.parametrize("label", MALFORMED_HEADS)
+def test_malformed_request_head_reset_with_protocol_error(raw, label):
+    """RFC 9113 §8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR, before any
+    handler runs; the connection goes on."""
+    sid = raw.send_unchecked_headers(MALFORMED_HEADS[label](_request_head(raw)))
+    raw.send(sid, grpc_frame(b""), end_stream=True)
+    resp = raw.wait(sid, RPC_TIMEOUT)
+    assert resp.reset_code == PROTOCOL_ERROR, f"{label}: {resp.describe()}"
+    assert raw.call(EMPTY_CALL, grpc_frame(b""), timeout=RPC_TIMEOUT).grpc_status == 0
+
+
+def test_body_longer_or_shorter_than_content_length_reset(raw):
+    """DATA must add up to the content-length the request declared (RFC 9113 §8.1.1)."""
+    for declared, body in ((3, grpc_frame(b"")), (9, grpc_frame(b""))):
+        sid = raw.send_unchecked_headers(_request_head(raw) + [("content-length", str(declared))])
+        raw.send(sid, body, end_stream=True)
+        resp = raw.wait(sid, RPC_TIMEOUT)
+        assert resp.reset_code == PROTOCOL_ERROR, f"content-length {declared}, {len(body)} bytes: {resp.describe()}"
+    sid = raw.send_unchecked_headers(_request_head(raw) + [("content-length", "5")])
+    raw.send(sid, grpc_frame(b""), end_stream=True)
+    assert raw.wait(sid, RPC_TIMEOUT).grpc_status == 0
+
+
+def test_pseudo_header_in_trailers_reset(raw):
+    """Request trailers may not carry pseudo-header fields (RFC 9113 §8.1)."""
+    sid = raw.send_unchecked_headers(_request_head(raw))
+    raw.send(sid, grpc_frame(b""))
+    raw.send_unchecked_headers([(":path", EMPTY_CALL)], sid=sid, end_stream=True)
+    resp = raw.wait(sid, RPC_TIMEOUT)
+    assert resp.reset_code == PROTOCOL_ERROR, resp.describe()

@@ -33,30 +33,30 @@ struct GRPCRequestHead {
 
   /// Adds one header field. Returns true for `:path`, whose `route` the caller looks up: the
   /// router is not passed in, as that would cost the caller a copy or a retain per field.
-  mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
+  mutating func add(
+    _ field: RequestFieldName, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>
+  ) -> Bool {
     headerBytes += name.count + value.count + 32  // RFC 7541's accounting
     func string() -> String { String(decoding: value, as: UTF8.self) }
-    if name.first == UInt8(ascii: ":") {
-      if name.equals(":path") {
-        return true
-      } else if name.equals(":method") {
-        isPost = value.equals("POST")
-      }
-      return false  // :scheme and :authority are nghttp2's to check
-    }
-    if name.equals("content-type") {
+    switch field {
+    case .path:
+      return true
+    case .method:
+      isPost = value.equals("POST")
+    case .contentType:
       isPlainGRPCContentType = value.equals("application/grpc")
       if !isPlainGRPCContentType { contentType = string() }
-    } else if name.hasPrefix("grpc-") {
-      if name.equals("grpc-timeout") {
-        timeout = string()
-      } else if name.equals("grpc-encoding") {
-        encoding = string()
-      } else if name.equals("grpc-accept-encoding") {
-        acceptEncoding = string()
-      }
-      // other grpc- headers are reserved: not passed on as metadata
-    } else if !(name.equals("te") || name.equals("user-agent")) {
+    case .grpcTimeout:
+      timeout = string()
+    case .grpcEncoding:
+      encoding = string()
+    case .grpcAcceptEncoding:
+      acceptEncoding = string()
+    case .scheme, .authority, .otherPseudoHeader, .te, .userAgent, .connectionSpecific:
+      break  // the HTTP/2 rules' to check
+    case .grpcReserved:
+      break  // other grpc- headers are reserved: not passed on as metadata
+    case .contentLength, .host, .other:
       // Kept as bytes; only -bin values are checked now, so a bad one fails the call up front.
       if name.hasSuffix("-bin"), !Base64.isValid(value) {
         invalidBinaryMetadata = true

@@ -21,6 +21,8 @@ extension H2Connection {
     nghttp2_option_set_max_settings(option, 32)
     // Window updates follow what handlers consume, not what arrives (H2Stream.consumed).
     nghttp2_option_set_no_auto_window_update(option, 1)
+    // HTTP's message rules are checked by H2RequestRules, in the pass over each field we make anyway.
+    nghttp2_option_set_no_http_messaging(option, 1)
     var session: OpaquePointer?
     let rc = nghttp2_session_server_new2(
       &session, callbacks.pointer, Unmanaged.passUnretained(connection).toOpaque(), option)
@@ -80,11 +82,17 @@ extension H2Connection {
     nghttp2_session_callbacks_set_on_header_callback(callbacks) {
       _, frame, name, nameLength, value, valueLength, _, userData in
       let frame = frame!.pointee
-      // Trailers from the client carry nothing we use.
-      guard frame.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
+      let isTrailer = frame.headers.cat != NGHTTP2_HCAT_REQUEST
       H2Connection.withStream(userData, frame.hd.stream_id) { connection, stream in
+        guard !stream.isMalformed else { return }
+        let name = UnsafeBufferPointer(start: name, count: nameLength)
         let value = UnsafeBufferPointer(start: value, count: valueLength)
-        if stream.head.add(name: UnsafeBufferPointer(start: name, count: nameLength), value: value) {
+        let field = RequestFieldName(name)
+        guard stream.rules.field(field, name: name, value: value, isTrailer: isTrailer) else {
+          return connection.resetMalformed(stream)
+        }
+        // Trailers from the client carry nothing we use.
+        if !isTrailer, stream.head.add(field, name: name, value: value) {
           stream.head.route = connection.router.lookup(path: value)
         }
       }
@@ -100,24 +108,35 @@ extension H2Connection {
         return 0
       }
       guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue) else { return 0 }
-      H2Connection.withStream(userData, frame.hd.stream_id) { _, stream in
-        if type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST {
-          stream.headersComplete()
-        }
-        if frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 {
-          stream.receiveEnd()
-        }
+      H2Connection.withStream(userData, frame.hd.stream_id) { connection, stream in
+        guard !stream.isMalformed else { return }
+        let isRequestHead = type == UInt8(NGHTTP2_HEADERS.rawValue) && frame.headers.cat == NGHTTP2_HCAT_REQUEST
+        let endsStream = frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        let valid =
+          if isRequestHead {
+            stream.rules.headersComplete()
+          } else {
+            // Trailers must end the stream (RFC 9113 §8.1).
+            type == UInt8(NGHTTP2_DATA.rawValue) || endsStream
+          }
+        guard valid, !endsStream || stream.rules.ended() else { return connection.resetMalformed(stream) }
+        if isRequestHead { stream.headersComplete() }
+        if endsStream { stream.receiveEnd() }
       }
       return 0
     }
 
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) {
       session, _, streamID, data, length, userData in
-      let tracked = H2Connection.withStream(userData, streamID) { _, stream in
+      var delivered = false
+      H2Connection.withStream(userData, streamID) { connection, stream in
+        guard !stream.isMalformed else { return }
+        guard stream.rules.received(length) else { return connection.resetMalformed(stream) }
         stream.receiveData(UnsafeRawBufferPointer(start: data, count: length))
+        delivered = true
       }
-      // DATA for a stream we no longer track still counts against the connection's window.
-      if !tracked { nghttp2_session_consume_connection(session, length) }
+      // DATA for a stream we no longer track (or reset) still counts against the connection's window.
+      if !delivered { nghttp2_session_consume_connection(session, length) }
       return 0
     }
 

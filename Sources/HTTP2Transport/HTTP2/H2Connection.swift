@@ -261,6 +261,14 @@ final class H2Connection: ChannelInboundHandler, RemovableChannelHandler {
     return stream
   }
 
+  /// Resets a stream whose request broke HTTP/2's message rules (malformed, RFC 9113 §8.1.1)
+  /// with PROTOCOL_ERROR. The stream closes when nghttp2 has sent the RST_STREAM, and its frames
+  /// are ignored until then.
+  func resetMalformed(_ stream: H2Stream) {
+    stream.isMalformed = true
+    nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, NGHTTP2_PROTOCOL_ERROR.rawValue)
+  }
+
   func streamOpened(_ stream: H2Stream) {
     recentStream = (stream.id, Unmanaged.passUnretained(stream))
     openStreams += 1

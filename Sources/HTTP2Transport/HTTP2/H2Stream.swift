@@ -14,6 +14,10 @@ final class H2Stream: ServerStreamSink {
   /// closed stream's call no longer reaches it (its sink is released at finish or cancel).
   unowned(unsafe) let connection: H2Connection
   var head = GRPCRequestHead()
+  /// HTTP/2's message rules, checked as the request's fields and DATA arrive.
+  var rules = H2RequestRules()
+  /// The request broke them: RST_STREAM is on its way, and the stream's frames are ignored.
+  var isMalformed = false
   private(set) var call: ServerCall?
   private var deframer: MessageDeframer
   private var requestEncoding = CompressionAlgorithm.identity
