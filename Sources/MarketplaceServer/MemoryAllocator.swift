@@ -7,7 +7,7 @@ import Glibc
 /// Why: with hundreds of calls in flight per event loop, a read burst allocates and then frees
 /// more blocks of one size than glibc's per-thread cache holds (7), and the rest take glibc's
 /// locked slow paths. Those were about 10% of a unary call's CPU; mimalloc's free lists per page
-/// took them away (server CPU per `UnaryCall` 0.89-0.90x; the same RSS).
+/// took them away (server CPU per `UnaryCall` 0.89-0.91x; the same RSS).
 enum MemoryAllocator {
   /// What serves `malloc`, for the start-up log: "mimalloc 2.0.9", or glibc when the dynamic
   /// linker bound `malloc` elsewhere (a library order change would do it silently).
