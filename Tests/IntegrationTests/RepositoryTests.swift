@@ -404,8 +404,18 @@ struct RepositoryTests {
         #expect(try queue(ann, "booking.confirmed", #"{"booking_id": "2"}"#))
         #expect(try queue(ann, "booking.cancelled", #"{"booking_id": "1"}"#))
         #expect(try queue(bob, "booking.confirmed", #"{"booking_id": "1"}"#))
+        // Larger than a btree entry may be (2,704 bytes): the key holds a digest of the payload.
+        // Pseudo-random text, so that PostgreSQL cannot compress it below that either.
+        var seed: UInt64 = 11
+        let text = (0..<6_000).map { _ in
+          seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+          return String(seed >> 59, radix: 32)
+        }.joined()
+        let large = #"{"note": ""# + text + #""}"#
+        #expect(try queue(bob, "booking.confirmed", large))
+        #expect(try !queue(bob, "booking.confirmed", large))
         let count = try session.query("SELECT count(*) FROM outbox WHERE recipient_id IN (\(ann.id), \(bob.id))")
-        #expect(try count.first?.int(0) == 4)
+        #expect(try count.first?.int(0) == 5)
       }
     }
   }

@@ -1,7 +1,8 @@
 public import MarketplaceCore
 public import Postgres
 
-/// Messages to users that a mailer sends (0007_jobs_outbox.sql, 0016_outbox_message_key.sql).
+/// Messages to users that a mailer sends (0007_jobs_outbox.sql, 0016_outbox_message_key.sql,
+/// 0017_outbox_message_key_digest.sql).
 public enum OutboxRepository {
   /// Queues a message of `kind` ("booking.confirmed") for `recipientID` with a JSON `payload`,
   /// unless the same message was queued before (a notification job that runs again sends
@@ -10,7 +11,7 @@ public enum OutboxRepository {
     PGQuery(
       """
       INSERT INTO outbox (recipient_id, kind, payload) VALUES (\(recipientID), \(kind), \(payload)::jsonb)
-      ON CONFLICT (recipient_id, kind, payload) DO NOTHING
+      ON CONFLICT (recipient_id, kind, md5(payload::text)) DO NOTHING
       """
     ) { $0.rowsAffected == 1 }
   }
