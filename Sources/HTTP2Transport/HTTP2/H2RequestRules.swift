@@ -44,26 +44,31 @@ struct H2RequestRules {
     switch field {
     case .method, .scheme, .path, .authority, .otherPseudoHeader:
       return pseudoHeaderField(field, value: value, isTrailer: isTrailer)
+    default:
+      seen.insert(.regularField)
+      return regularField(field, name: name, value: value)
+    }
+  }
+
+  private mutating func regularField(
+    _ field: RequestFieldName, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>
+  ) -> Bool {
+    switch field {
     case .other, .grpcReserved:
       // Names we did not recognise are the only ones whose characters are still unknown.
-      seen.insert(.regularField)
       return !name.isEmpty && CharacterClass.fieldName.containsAll(name) && Self.isValidFieldValue(value)
     case .host:
-      seen.insert(.regularField)
       return !value.isEmpty && CharacterClass.authority.containsAll(value) && seen.insert(.host).inserted
     case .te:
-      seen.insert(.regularField)
       return value.equalsIgnoringCase("trailers")  // the only TE a request may carry (§8.2.2)
     case .connectionSpecific:
       return false  // §8.2.2
     case .contentLength:
-      seen.insert(.regularField)
       guard contentLength == nil, let length = Self.parseContentLength(value) else { return false }
       contentLength = length
       return true
-    case .contentType, .userAgent, .grpcTimeout, .grpcEncoding, .grpcAcceptEncoding:
-      seen.insert(.regularField)
-      return Self.isValidFieldValue(value)
+    default:
+      return Self.isValidFieldValue(value)  // content-type, user-agent, grpc-timeout, ...
     }
   }
 
