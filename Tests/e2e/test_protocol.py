@@ -252,3 +252,17 @@ def test_pseudo_header_in_trailers_reset(raw):
     raw.send_unchecked_headers([(":path", EMPTY_CALL)], sid=sid, end_stream=True)
     resp = raw.wait(sid, RPC_TIMEOUT)
     assert resp.reset_code == PROTOCOL_ERROR, resp.describe()
+
+
+def test_trailers_without_end_stream_reset(raw):
+    """Request trailers must end the stream (RFC 9113 §8.1). h2 refuses to send such a frame, so
+    it is written by hand: one literal field, which leaves HPACK's tables as they were."""
+    sid = raw.send_unchecked_headers(_request_head(raw))
+    raw.send(sid, grpc_frame(b""))
+    name, value = b"x-trailer", b"1"
+    block = bytes([0x00, len(name)]) + name + bytes([len(value)]) + value
+    END_HEADERS = 0x4
+    raw.sock.sendall(len(block).to_bytes(3, "big") + bytes([0x1, END_HEADERS]) + sid.to_bytes(4, "big") + block)
+    resp = raw.wait(sid, RPC_TIMEOUT)
+    assert resp.reset_code == PROTOCOL_ERROR, resp.describe()
+    assert raw.call(EMPTY_CALL, grpc_frame(b""), timeout=RPC_TIMEOUT).grpc_status == 0

@@ -38,17 +38,18 @@ extension H2Connection {
     Unmanaged<H2Connection>.fromOpaque(userData!)._withUnsafeGuaranteedRef(body)
   }
 
-  /// Runs `body` with the connection and its open stream `streamID`, if there is one (DATA and
-  /// HEADERS callbacks may come after the stream closed). The connection is passed in: reading
-  /// it from the stream (unowned) would cost a retain per callback.
-  @discardableResult
+  /// Runs `body` with the connection and its open stream `streamID`, if there is one and it is
+  /// not being reset as malformed (DATA and HEADERS callbacks may come after the stream closed, or
+  /// before its RST_STREAM left). The connection is passed in: reading it from the stream
+  /// (unowned) would cost a retain per callback.
   private static func withStream(
     _ userData: UnsafeMutableRawPointer?, _ streamID: Int32, _ body: (H2Connection, H2Stream) -> Void
-  ) -> Bool {
+  ) {
     withConnection(userData) { connection in
-      guard let stream = connection.openStream(streamID) else { return false }
-      stream._withUnsafeGuaranteedRef { body(connection, $0) }
-      return true
+      guard let stream = connection.openStream(streamID) else { return }
+      stream._withUnsafeGuaranteedRef { stream in
+        if !stream.isMalformed { body(connection, stream) }
+      }
     }
   }
 
@@ -84,7 +85,6 @@ extension H2Connection {
       let frame = frame!.pointee
       let isTrailer = frame.headers.cat != NGHTTP2_HCAT_REQUEST
       H2Connection.withStream(userData, frame.hd.stream_id) { connection, stream in
-        guard !stream.isMalformed else { return }
         let name = UnsafeBufferPointer(start: name, count: nameLength)
         let value = UnsafeBufferPointer(start: value, count: valueLength)
         let field = RequestFieldName(name)
@@ -109,7 +109,6 @@ extension H2Connection {
       }
       guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue) else { return 0 }
       H2Connection.withStream(userData, frame.hd.stream_id) { connection, stream in
-        guard !stream.isMalformed else { return }
         let isRequestHead = type == UInt8(NGHTTP2_HEADERS.rawValue) && frame.headers.cat == NGHTTP2_HCAT_REQUEST
         let endsStream = frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         let valid =
@@ -130,7 +129,6 @@ extension H2Connection {
       session, _, streamID, data, length, userData in
       var delivered = false
       H2Connection.withStream(userData, streamID) { connection, stream in
-        guard !stream.isMalformed else { return }
         guard stream.rules.received(length) else { return connection.resetMalformed(stream) }
         stream.receiveData(UnsafeRawBufferPointer(start: data, count: length))
         delivered = true
